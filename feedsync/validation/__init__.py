@@ -1,0 +1,1 @@
+"""Validation: issue records, the JSON Schema compiler, semantic checks and the Report."""

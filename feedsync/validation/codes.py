@@ -1,0 +1,98 @@
+"""Every issue code feedsync emits: stable kebab-case names, default severity, and the fix.
+
+This table is the single place codes are defined; the README's list and the report's
+"how to fix" text are generated from it, and `Issue` construction refuses unknown codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    severity: str  # "error" excludes the product from that channel's feed; "warning" keeps it
+    title: str
+    fix: str
+
+
+_CODES = [
+    # master catalog
+    CodeInfo("missing-id", "error", "Product has no id (SKU)",
+             "Give every catalog row a unique, non-empty id."),
+    CodeInfo("duplicate-id", "error", "Same id on more than one catalog row",
+             "Make ids unique; feedsync keeps the first row and excludes the later copies."),
+    CodeInfo("invalid-price", "error", "Price is not a number",
+             "Write prices as plain numbers with '.' decimals, e.g. 19.99 (no currency symbols)."),
+    CodeInfo("invalid-quantity", "error", "Quantity is not a whole number",
+             "Write stock quantities as whole numbers, e.g. 12."),
+    CodeInfo("invalid-date", "error", "Date cannot be read",
+             "Write dates as ISO 8601, e.g. 2026-12-24 or 2026-12-24T09:00:00+01:00."),
+    CodeInfo("invalid-currency", "error", "Currency is not an ISO 4217 code",
+             "Use a three-letter ISO 4217 currency code such as USD or EUR."),
+    CodeInfo("invalid-availability", "error", "Availability value is not recognised",
+             "Use in_stock, out_of_stock, preorder or backorder (or leave it empty to derive it from quantity)."),
+    CodeInfo("invalid-condition", "error", "Condition value is not recognised",
+             "Use new, refurbished or used."),
+    CodeInfo("invalid-weight", "error", "Shipping weight cannot be read",
+             "Write weights as a number and unit, e.g. '1.2 kg' (units: g, kg, oz, lb)."),
+    # overrides
+    CodeInfo("unknown-sku", "warning", "Override names a SKU the catalog lacks",
+             "Remove the row from the override file, or add the product to the catalog."),
+    CodeInfo("invalid-override", "error", "Override row cannot be applied",
+             "Correct the value in the override file; the row is ignored until then."),
+    # schema keywords (channel_specs/*.schema.json)
+    CodeInfo("missing-required", "error", "Required attribute is missing",
+             "Fill the attribute in the catalog (or through a default in feedsync.toml)."),
+    CodeInfo("too-long", "error", "Value is longer than the channel allows",
+             "Shorten the value to the channel's limit."),
+    CodeInfo("too-short", "error", "Value is shorter than the channel allows",
+             "Lengthen the value to the channel's minimum."),
+    CodeInfo("invalid-value", "error", "Value is not one the channel accepts",
+             "Use one of the values the channel lists for this attribute."),
+    CodeInfo("invalid-format", "error", "Value does not have the format the channel expects",
+             "Rewrite the value in the format the message names."),
+    CodeInfo("invalid-type", "error", "Value has the wrong type",
+             "Give a value of the type the message names."),
+    CodeInfo("out-of-range", "error", "Number is outside the allowed range",
+             "Give a number inside the range the message names."),
+    CodeInfo("invalid-url", "error", "URL is not an http(s) URL",
+             "Use an absolute http:// or https:// URL without spaces."),
+    # semantic checks a schema cannot express
+    CodeInfo("invalid-gtin", "error", "GTIN is not valid",
+             "Use the 8, 12, 13 or 14-digit GTIN printed on the product; check for a typo in the last digit."),
+    CodeInfo("restricted-gtin", "error", "GTIN is a store-internal or coupon number",
+             "Use the manufacturer's GTIN; numbers starting 2, 02, 04 (store) or 05, 99, 981-984 (coupons) are not accepted."),
+    CodeInfo("sale-not-below-price", "error", "Sale price is not below the regular price",
+             "Lower the sale price below the price, or remove it."),
+    CodeInfo("sale-currency-mismatch", "error", "Sale price currency differs from price currency",
+             "Give sale price and price in the same currency."),
+    CodeInfo("sale-window-order", "error", "Sale ends before it starts",
+             "Swap or correct sale_price_start and sale_price_end."),
+    CodeInfo("sale-ended", "warning", "Sale window has ended; the sale price is not sent",
+             "Remove the expired sale price, or extend sale_price_end."),
+    CodeInfo("missing-availability-date", "error", "Preorder or backorder without availability date",
+             "Add availability_date (ISO 8601) for preorder and backorder products."),
+    CodeInfo("missing-identifier", "warning", "Neither GTIN nor MPN",
+             "Add the GTIN (or at least brand and MPN); products without identifiers perform worse."),
+    CodeInfo("missing-brand-gtin-mpn", "error", "None of brand, GTIN, MPN",
+             "Meta needs at least one of brand, GTIN or MPN: add the brand."),
+    CodeInfo("duplicate-channel-id", "error", "Two products share an id on this channel",
+             "Ids must be unique per channel (Google compares them case-insensitively)."),
+    CodeInfo("invalid-category", "error", "google_product_category is not in Google's taxonomy",
+             "Use a numeric ID or full path from Google's product taxonomy."),
+    CodeInfo("missing-variant-parent", "warning", "Variant's parent is not in the catalog",
+             "Add a parent row whose id equals the item_group_id, or the variant is listed standalone on Amazon."),
+    CodeInfo("no-stock-record", "warning", "Store has no stock record for a product",
+             "Add the store's quantity to the stock file."),
+]
+
+CODES: dict[str, CodeInfo] = {c.code: c for c in _CODES}
+
+
+def info(code: str) -> CodeInfo:
+    try:
+        return CODES[code]
+    except KeyError:  # a programming error: every emitted code must be declared above
+        raise KeyError(f"undeclared issue code {code!r}") from None

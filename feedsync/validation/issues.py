@@ -1,0 +1,103 @@
+"""Issue records.
+
+Checks are vectorised, so issues are produced in bulk as DataFrames with ISSUE_COLUMNS;
+`Issue` is the per-record view the public API and the presenters use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+from feedsync.validation.codes import info
+
+ISSUE_COLUMNS = ["code", "severity", "channel", "row", "sku", "field", "value", "message"]
+
+# Offending values are shown to people and stored in reports: cap their size.
+MAX_VALUE_CHARS = 200
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    severity: str
+    channel: str  # "" for master-catalog issues that concern every channel
+    row: int | None  # 1-based record number in the source file (header excluded)
+    sku: str
+    field: str
+    value: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def empty_issues() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in ISSUE_COLUMNS})
+
+
+def issues_where(
+    frame: pd.DataFrame,
+    mask: pd.Series,
+    *,
+    code: str,
+    field: str,
+    message: str | pd.Series,
+    channel: str = "",
+    value: pd.Series | None = None,
+    severity: str | None = None,
+) -> pd.DataFrame:
+    """Issues for the rows of `frame` where `mask` is true.
+
+    `frame` must carry `_row` (source record number) and `id`. `message` may be one string
+    for all rows or a Series aligned with `frame` (vectorised wording).
+    """
+    mask = mask.fillna(False).astype(bool)
+    if not mask.any():
+        return empty_issues()
+    hit = frame.loc[mask]
+    raw = hit[field] if value is None and field in hit else (value[mask] if value is not None else None)
+    if raw is None:
+        shown = pd.Series("", index=hit.index, dtype="str")
+    else:
+        shown = raw.astype("str").fillna("").str.slice(0, MAX_VALUE_CHARS)
+    msg = message[mask] if isinstance(message, pd.Series) else message
+    return pd.DataFrame(
+        {
+            "code": code,
+            "severity": severity or info(code).severity,
+            "channel": channel,
+            "row": hit["_row"].astype("Int64"),
+            "sku": hit["id"].astype("str").fillna(""),
+            "field": field,
+            "value": shown,
+            "message": msg,
+        },
+        index=hit.index,
+    )[ISSUE_COLUMNS]
+
+
+def concat_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_issues()
+    out = pd.concat(parts, ignore_index=True)
+    out["row"] = out["row"].astype("Int64")
+    return out
+
+
+def issue_records(frame: pd.DataFrame) -> list[Issue]:
+    out = []
+    for rec in frame.to_dict("records"):
+        row = rec["row"]
+        rec["row"] = None if row is None or pd.isna(row) else int(row)
+        out.append(Issue(**{k: ("" if v is None or (k != "row" and pd.isna(v)) else v) for k, v in rec.items()}))
+    return out
