@@ -1,0 +1,108 @@
+"""What every channel shares: the run context, sale-window logic and the semantic checks
+a JSON Schema cannot express (GTIN check digits, sale below price, dates, URLs, duplicates).
+
+Checks run on the channel's copy of the canonical catalog (after overrides), so the source
+row and the catalog column are what the merchandiser sees in the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from feedsync.config import ChannelConfig, Defaults
+from feedsync.validation.issues import concat_issues, issues_where
+from feedsync.validation.semantic import gtin_messages, gtin_problems
+
+URL_RE = r"^https?://[^\s]+$"
+OPEN_SALE_DAYS = 365  # channels that need an end date get one a year ahead; nightly runs renew it
+
+
+@dataclass
+class ChannelContext:
+    config: ChannelConfig
+    defaults: Defaults
+    now: datetime
+    store_stock: pd.DataFrame | None = None  # sku, location, quantity (google_local)
+    casefold_duplicates: frozenset[str] = field(default_factory=frozenset)  # lower-cased ids that collide
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def now_ts(self) -> pd.Timestamp:
+        ts = pd.Timestamp(self.now)
+        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+@dataclass
+class Sale:
+    """Which sale prices a channel may send: set, below price, window valid and not ended."""
+
+    send: pd.Series  # bool per row
+    start: pd.Series  # UTC timestamps (filled where the channel needs both ends)
+    end: pd.Series
+
+
+def sale_plan(p: pd.DataFrame, ctx: ChannelContext, *, fill_window: bool) -> Sale:
+    now = ctx.now_ts
+    has = p["sale_price"].notna() & p["price"].notna()
+    below = p["sale_price"] < p["price"]
+    start, end = p["sale_price_start"], p["sale_price_end"]
+    order_ok = ~(start.notna() & end.notna() & (end <= start))
+    ended = end.notna() & (end <= now)
+    send = (has & below & order_ok & ~ended).fillna(False)
+    if fill_window:
+        start = start.where(start.notna() | ~send, now.floor("D"))
+        end = end.where(end.notna() | ~send, start + timedelta(days=OPEN_SALE_DAYS))
+    return Sale(send=send, start=start, end=end)
+
+
+def common_checks(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
+    ch = ctx.name
+    now = ctx.now_ts
+    out = []
+    problems = gtin_problems(p["gtin"])
+    messages = gtin_messages(p["gtin"], problems)
+    for code in ("invalid-gtin", "restricted-gtin"):
+        out.append(issues_where(p, problems == code, code=code, field="gtin", message=messages, channel=ch))
+    has = p["sale_price"].notna() & p["price"].notna()
+    not_below = has & (p["sale_price"] >= p["price"])
+    out.append(issues_where(
+        p, not_below, code="sale-not-below-price", field="sale_price", channel=ch,
+        message="sale_price " + p["sale_price"].astype("str") + " is not below price " + p["price"].astype("str")))
+    start, end = p["sale_price_start"], p["sale_price_end"]
+    bad_order = start.notna() & end.notna() & (end <= start)
+    out.append(issues_where(
+        p, bad_order, code="sale-window-order", field="sale_price_end", channel=ch,
+        value=end.dt.strftime("%Y-%m-%d %H:%M").astype("str"),
+        message="the sale ends (" + end.dt.strftime("%Y-%m-%d %H:%M").astype("str") + ") before it starts ("
+        + start.dt.strftime("%Y-%m-%d %H:%M").astype("str") + ")"))
+    ended = has & ~not_below & ~bad_order & end.notna() & (end <= now)
+    out.append(issues_where(
+        p, ended, code="sale-ended", field="sale_price_end", channel=ch,
+        value=end.dt.strftime("%Y-%m-%d %H:%M").astype("str"),
+        message="the sale ended " + end.dt.strftime("%Y-%m-%d").astype("str") + "; only the regular price is sent"))
+    for col in ("link", "image_link"):
+        bad = p[col].notna() & ~p[col].str.match(URL_RE)
+        out.append(issues_where(p, bad, code="invalid-url", field=col, channel=ch,
+                                message=col + " '" + p[col].fillna("").str.slice(0, 80) + "' is not an http(s) URL"))
+    extra = p["additional_image_links"].dropna().str.split("|").explode()
+    bad_extra = pd.Series(p.index.isin(extra.index[~extra.astype("str").str.match(URL_RE).fillna(False)]),
+                          index=p.index)
+    out.append(issues_where(p, bad_extra, code="invalid-url",
+                            field="additional_image_links", channel=ch,
+                            message="additional_image_links has a value that is not an http(s) URL"))
+    return concat_issues(out)
+
+
+def duplicate_check(p: pd.DataFrame, ids: pd.Series, ctx: ChannelContext, *, casefold: bool) -> pd.DataFrame:
+    """Ids colliding on this channel (Google compares ids case-insensitively)."""
+    if not casefold or not ctx.casefold_duplicates:
+        return concat_issues([])
+    dup = ids.str.lower().isin(ctx.casefold_duplicates)
+    return issues_where(p, dup, code="duplicate-channel-id", field="id", channel=ctx.name,
+                        message="id " + ids + " differs from another product's id only in upper/lower case")

@@ -1,0 +1,63 @@
+"""Google local product inventory: one TSV row per (store, product) from the stock files'
+store locations. Spec: ../shared/spec/channels.md section 1.8.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from feedsync.channels.common import ChannelContext, common_checks
+from feedsync.config import Option
+from feedsync.render import values as v
+from feedsync.render.writers import DelimitedWriter
+
+NAME = "google_local"
+TITLE = "Google local inventory"
+FORMATS = ("tsv",)
+DEFAULT_FORMATS = ("tsv",)
+PICKUP_METHODS = ("buy", "reserve", "ship to store", "not supported")
+PICKUP_SLAS = ("same day", "next day", "2-day", "3-day", "4-day", "5-day", "6-day", "7-day", "multi-week")
+OPTIONS = (
+    Option("pickup_method", str, None, "in-store pickup for every store", choices=(None, *PICKUP_METHODS)),
+    Option("pickup_sla", str, None, "how soon pickup is ready", choices=(None, *PICKUP_SLAS)),
+    Option("limited_threshold", int, 0, "quantities from 1 up to this are sent as limited_availability"),
+)
+COLUMNS = ("store_code", "id", "quantity", "availability", "price", "pickup_method", "pickup_sla")
+
+
+def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
+    stock = ctx.store_stock
+    if stock is None or not len(stock) or not len(p):
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in ("_row", *COLUMNS)})
+    opts = ctx.config.options
+    products = p[["_row", "id", "price", "currency"]]
+    rows = products.merge(stock.rename(columns={"sku": "id", "location": "store_code"}), on="id", how="inner")
+    rows = rows.sort_values(["_row", "store_code"], kind="stable").reset_index(drop=True)
+    qty = (rows["quantity"] - ctx.config.safety_stock).clip(lower=0).astype("Int64")
+    limited = opts["limited_threshold"]
+    availability = np.where(qty.to_numpy() <= 0, "out_of_stock",
+                            np.where(qty.to_numpy() <= limited, "limited_availability", "in_stock"))
+    f = pd.DataFrame(index=rows.index)
+    f["_row"] = rows["_row"]
+    f["store_code"] = rows["store_code"].astype("str")
+    f["id"] = v.strip_forbidden(rows["id"])
+    f["quantity"] = v.int_text(qty)
+    f["availability"] = pd.Series(availability, index=rows.index, dtype="str")
+    f["price"] = v.money(rows["price"], rows["currency"])
+    method, sla = opts["pickup_method"], opts["pickup_sla"]
+    f["pickup_method"] = pd.Series(method, index=rows.index, dtype="str")
+    f["pickup_sla"] = pd.Series(sla if method and method != "not supported" else None, index=rows.index, dtype="str")
+    return f
+
+
+def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
+    stocked = p.loc[p["_row"].isin(frame["_row"])] if len(frame) else p.iloc[:0]
+    return common_checks(stocked, ctx)
+
+
+def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
+    return {"tsv": DelimitedWriter(NAME, "tsv", folder / "inventory.tsv", compress, columns=COLUMNS,
+                                   delimiter="\t", single_line=True)}

@@ -1,0 +1,272 @@
+"""feedsync.toml -> typed Config.
+
+Every error names the file, the key and what was expected. Relative paths resolve
+against the config file's folder, so a project can be run from anywhere.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from feedsync.errors import ConfigError
+
+CATALOG_FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx", "sqlite", "sql", "shopify", "woocommerce", "magento")
+
+
+@dataclass(frozen=True)
+class CatalogConfig:
+    path: Path | None
+    format: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    sheet: str | None = None
+    query: str | None = None
+    url: str | None = None
+    table: str | None = None
+    media_base_url: str | None = None
+    store_url: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class Defaults:
+    currency: str = "USD"
+    country: str = "US"
+    language: str = "en"
+    condition: str = "new"
+    brand: str | None = None
+    link_template: str | None = None
+    image_template: str | None = None
+
+
+@dataclass(frozen=True)
+class StockConfig:
+    files: tuple[Path, ...] = ()
+    stores: tuple[str, ...] = ()  # locations that are physical stores (feed google_local)
+    online_includes_stores: bool = False  # do store quantities count towards online stock?
+
+
+@dataclass(frozen=True)
+class PriceConfig:
+    files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    name: str
+    formats: tuple[str, ...]
+    enabled: bool = True
+    safety_stock: int = 0
+    options: dict[str, Any] = field(default_factory=dict)  # channel-specific, declared by the channel module
+
+    def opt(self, key: str) -> Any:
+        return self.options[key]
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    gzip: bool = False
+    batch_size: int = 50_000
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    catalog: CatalogConfig
+    defaults: Defaults
+    stock: StockConfig
+    prices: PriceConfig
+    channels: dict[str, ChannelConfig]
+    output: OutputConfig
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def enabled_channels(self) -> list[ChannelConfig]:
+        return [c for c in self.channels.values() if c.enabled]
+
+
+class _Table:
+    """A TOML table that remembers where it lives, so errors can say `[channels.google] formats`."""
+
+    def __init__(self, file: Path, where: str, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{file}: [{where}] must be a table, got {type(data).__name__}")
+        self.file, self.where, self.data = file, where, dict(data)
+        self.used: set[str] = set()
+
+    def _fail(self, key: str, expected: str, got: Any) -> ConfigError:
+        return ConfigError(
+            f"{self.file}: [{self.where}] {key} must be {expected}, got {got!r}",
+            hint=f"edit `{key} = ...` in the [{self.where}] table",
+        )
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, expected: str = "") -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if not ok:
+            raise self._fail(key, expected or getattr(kind, "__name__", str(kind)), value)
+        return value
+
+    def str_list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.get(key, list, None, "a list of strings")
+        if value is None:
+            return default
+        if not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "a list of strings", value)
+        return tuple(value)
+
+    def sub(self, key: str) -> _Table:
+        self.used.add(key)
+        return _Table(self.file, f"{self.where}.{key}" if self.where else key, self.data.get(key, {}))
+
+    def reject_unknown(self, allowed: list[str] | None = None) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            known = ", ".join(sorted(allowed or self.used))
+            raise ConfigError(
+                f"{self.file}: [{self.where}] has unknown key {unknown[0]!r}",
+                hint=f"valid keys here: {known}",
+            )
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path).resolve()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}", hint="run `feedsync init DIR` to create one") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read config: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}", hint="check quotes and brackets on that line") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> Config:
+    from feedsync.channels import CHANNELS  # the registry declares channel options
+
+    root = path.parent
+    top = _Table(path, "", raw)
+
+    def resolve(p: str) -> Path:
+        return (root / p).resolve()
+
+    cat = top.sub("catalog")
+    fmt = cat.get("format", str)
+    if fmt is not None and fmt not in CATALOG_FORMATS:
+        raise cat._fail("format", f"one of {', '.join(CATALOG_FORMATS)}", fmt)
+    columns = cat.sub("columns")
+    for k, v in columns.data.items():
+        columns.get(k, str, expected="a canonical column name (string)")
+    cat_path = cat.get("path", str)
+    catalog = CatalogConfig(
+        path=resolve(cat_path) if cat_path else None,
+        format=fmt,
+        columns=dict(columns.data),
+        sheet=cat.get("sheet", str),
+        query=cat.get("query", str),
+        url=cat.get("url", str),
+        table=cat.get("table", str),
+        media_base_url=cat.get("media_base_url", str),
+        store_url=cat.get("store_url", str),
+        encoding=cat.get("encoding", str),
+        delimiter=cat.get("delimiter", str),
+    )
+    if catalog.path is None and catalog.url is None:
+        raise ConfigError(f"{path}: [catalog] path is missing", hint='add `path = "catalog.csv"` under [catalog]')
+    cat.reject_unknown()
+
+    d = top.sub("defaults")
+    currency = d.get("currency", str, "USD")
+    if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        raise d._fail("currency", "an ISO 4217 code such as USD", currency)
+    defaults = Defaults(
+        currency=currency,
+        country=d.get("country", str, "US"),
+        language=d.get("language", str, "en"),
+        condition=d.get("condition", str, "new"),
+        brand=d.get("brand", str),
+        link_template=d.get("link_template", str),
+        image_template=d.get("image_template", str),
+    )
+    d.reject_unknown()
+
+    s = top.sub("stock")
+    stock = StockConfig(
+        files=tuple(resolve(p) for p in s.str_list("files")),
+        stores=s.str_list("stores"),
+        online_includes_stores=s.get("online_includes_stores", bool, False),
+    )
+    s.reject_unknown()
+
+    pr = top.sub("prices")
+    prices = PriceConfig(files=tuple(resolve(p) for p in pr.str_list("files")))
+    pr.reject_unknown()
+
+    o = top.sub("output")
+    batch = o.get("batch_size", int, 50_000)
+    if batch < 1:
+        raise o._fail("batch_size", "a positive whole number", batch)
+    output = OutputConfig(gzip=o.get("gzip", bool, False), batch_size=batch)
+    o.reject_unknown()
+
+    ch = top.sub("channels")
+    channels: dict[str, ChannelConfig] = {}
+    for name in ch.data:
+        if name not in CHANNELS:
+            raise ConfigError(
+                f"{path}: [channels.{name}] is not a known channel",
+                hint=f"valid channels: {', '.join(CHANNELS)}",
+            )
+        channels[name] = _channel(ch.sub(name), CHANNELS[name])
+    if not channels:
+        raise ConfigError(f"{path}: no [channels.*] table", hint="add at least `[channels.google]`")
+
+    top.reject_unknown(["catalog", "defaults", "stock", "prices", "output", "channels"])
+    return Config(path, catalog, defaults, stock, prices, channels, output)
+
+
+def _channel(t: _Table, module: Any) -> ChannelConfig:
+    formats = t.str_list("formats", tuple(module.DEFAULT_FORMATS))
+    for f in formats:
+        if f not in module.FORMATS:
+            raise t._fail("formats", f"a list drawn from {', '.join(module.FORMATS)}", list(formats))
+    safety = t.get("safety_stock", int, 0)
+    if safety < 0:
+        raise t._fail("safety_stock", "a whole number >= 0", safety)
+    options: dict[str, Any] = {}
+    for opt in module.OPTIONS:
+        value = t.get(opt.key, opt.kind, opt.default, opt.expected)
+        if opt.choices and value not in opt.choices:
+            raise t._fail(opt.key, f"one of {', '.join(map(str, opt.choices))}", value)
+        options[opt.key] = value
+    required = [o.key for o in module.OPTIONS if o.required and options[o.key] is None]
+    if required and t.get("enabled", bool, True):
+        raise ConfigError(
+            f"{t.file}: [{t.where}] needs {required[0]!r}",
+            hint=f"add `{required[0]} = ...` ({next(o.help for o in module.OPTIONS if o.key == required[0])})",
+        )
+    enabled = t.get("enabled", bool, True)
+    t.reject_unknown()
+    return ChannelConfig(module.NAME, formats, enabled, safety, options)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A channel-specific config key, declared by the channel module."""
+
+    key: str
+    kind: type | tuple[type, ...]
+    default: Any
+    help: str
+    expected: str = ""
+    choices: tuple[Any, ...] = ()
+    required: bool = False

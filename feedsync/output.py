@@ -1,0 +1,127 @@
+"""Atomic file output and the manifest.
+
+A feed is written to a temporary file in its final folder; only when every feed of the run
+is complete are they fsynced and renamed into place, manifest last. A failed run leaves the
+previous feeds untouched and no temporary files behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from feedsync.errors import OutputError
+
+
+@dataclass
+class FeedFile:
+    channel: str
+    format: str
+    path: Path  # final path
+    items: int
+    bytes: int = 0
+    sha256: str = ""
+
+
+class PendingFile:
+    """A file being written next to its final path; `commit()` renames it into place."""
+
+    def __init__(self, final: Path, *, compress: bool = False) -> None:
+        self.final = final.with_name(final.name + ".gz") if compress else final
+        try:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = self.final.with_name(f".{self.final.name}.{os.getpid()}.tmp")
+            self._raw: BinaryIO = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        except OSError as e:
+            raise OutputError(f"cannot write to {final.parent}: {e.strerror}",
+                              hint="check the --out folder exists and is writable") from None
+        self._hash = hashlib.sha256()
+        self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0) if compress else None
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        try:
+            if self._gz is not None:
+                self._gz.write(data)
+            else:
+                self._raw.write(data)
+        except OSError as e:
+            raise OutputError(f"cannot write {self.final}: {e.strerror}", hint="check free disk space") from None
+
+    def finish(self) -> None:
+        """Flush and fsync; the file is complete but not yet in place."""
+        if self._gz is not None:
+            self._gz.close()
+        self._raw.flush()
+        os.fsync(self._raw.fileno())
+        self._raw.close()
+        self.size = self.tmp.stat().st_size
+        with open(self.tmp, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                self._hash.update(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def commit(self) -> None:
+        os.replace(self.tmp, self.final)
+
+    def abort(self) -> None:
+        try:
+            if not self._raw.closed:
+                self._raw.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    pending = PendingFile(path)
+    try:
+        pending.write(data)
+        pending.finish()
+        pending.commit()
+    except BaseException:
+        pending.abort()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit_all(pending: list[PendingFile]) -> None:
+    for p in pending:
+        p.commit()
+    for folder in {p.final.parent for p in pending}:
+        _fsync_dir(folder)
+
+
+def manifest(out_dir: Path, generated_at: str, feeds: list[FeedFile], excluded: int) -> dict:
+    return {
+        "generated_at": generated_at,
+        "feeds": [
+            {"channel": f.channel, "format": f.format, "path": f.path.relative_to(out_dir).as_posix(),
+             "items": f.items, "bytes": f.bytes, "sha256": f.sha256}
+            for f in feeds
+        ],
+        "excluded": excluded,
+    }
+
+
+def dumps(doc: object) -> bytes:
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"

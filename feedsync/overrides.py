@@ -1,0 +1,190 @@
+"""Stock and price overrides, applied to copies of the catalog, never to the catalog itself.
+
+Every overridden value keeps its provenance (file and row) so a value on a feed can be
+traced back; rows naming SKUs the catalog lacks are reported, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from feedsync.catalog import clean_text, derive_availability
+from feedsync.config import ChannelConfig, StockConfig
+from feedsync.sources.delimited import read_delimited
+from feedsync.validation.issues import concat_issues, empty_issues, issues_where
+
+PROVENANCE_COLUMNS = ["sku", "channel", "field", "source", "row"]
+
+
+@dataclass
+class Stock:
+    """Stock by location. `online` is the quantity online channels see, per SKU."""
+
+    rows: pd.DataFrame  # sku, location, quantity, source, row (one per sku+location: the winning row)
+    online: pd.Series  # index sku -> Int64
+    stores: pd.DataFrame  # sku, location, quantity for store locations
+    issues: pd.DataFrame = field(default_factory=empty_issues)
+
+
+@dataclass
+class Prices:
+    rows: pd.DataFrame  # sku, channel ("" = every channel), price, sale_price, start, end, source, row
+    issues: pd.DataFrame = field(default_factory=empty_issues)
+
+
+def _read_override(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    table, _ = read_delimited(path)
+    frame = table.to_pandas()
+    frame.columns = [c.strip().lower() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        from feedsync.errors import SourceError
+
+        raise SourceError(f"{path}: missing column {missing[0]!r}",
+                          hint=f"an override file needs the columns {', '.join(required)}")
+    frame = frame.apply(clean_text)
+    frame.insert(0, "row", pd.array(range(1, len(frame) + 1), dtype="Int64"))
+    frame["source"] = path.name
+    return frame
+
+
+def _issue_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """issues_where expects `_row` and `id`: the override file's row and SKU."""
+    return frame.assign(_row=frame["row"], id=frame["sku"].fillna(""))
+
+
+def load_stock(cfg: StockConfig) -> Stock:
+    parts, issues = [], []
+    for order, path in enumerate(cfg.files):
+        f = _read_override(path, ("sku", "location", "quantity"))
+        qty = pd.to_numeric(f["quantity"], errors="coerce")
+        bad = f["sku"].isna() | f["location"].isna() | qty.isna() | (qty != np.floor(qty.fillna(0))) | (qty < 0)
+        view = _issue_view(f)
+        issues.append(issues_where(
+            view, bad, code="invalid-override", field="quantity", value=f["quantity"],
+            message=path.name + " row " + f["row"].astype("str") + ": needs a sku, a location and a whole "
+            "quantity >= 0; got quantity '" + f["quantity"].fillna("") + "'"))
+        f = f.loc[~bad].assign(quantity=qty[~bad].astype("Int64"), order=order)
+        parts.append(f[["sku", "location", "quantity", "source", "row", "order"]])
+    if not parts:
+        rows = pd.DataFrame({"sku": pd.Series(dtype="str"), "location": pd.Series(dtype="str"),
+                             "quantity": pd.Series(dtype="Int64"), "source": pd.Series(dtype="str"),
+                             "row": pd.Series(dtype="Int64")})
+    else:
+        # A later file (and a later row) wins for the same sku and location.
+        rows = pd.concat(parts, ignore_index=True).drop_duplicates(["sku", "location"], keep="last")
+        rows = rows.drop(columns="order").reset_index(drop=True)
+    is_store = rows["location"].isin(cfg.stores)
+    online_rows = rows if cfg.online_includes_stores else rows.loc[~is_store]
+    online = online_rows.groupby("sku", sort=False)["quantity"].sum().astype("Int64")
+    # A SKU stocked only in stores has zero online stock (not "unknown").
+    only_store = pd.Index(rows.loc[is_store, "sku"].unique()).difference(online.index)
+    online = pd.concat([online, pd.Series(0, index=only_store, dtype="Int64")])
+    return Stock(rows=rows, online=online, stores=rows.loc[is_store].reset_index(drop=True),
+                 issues=concat_issues(issues))
+
+
+def load_prices(files: tuple[Path, ...], channels: list[str]) -> Prices:
+    parts, issues = [], []
+    for path in files:
+        f = _read_override(path, ("sku", "price"))
+        for col in ("channel", "sale_price", "start", "end"):
+            if col not in f:
+                f[col] = pd.Series(pd.NA, index=f.index, dtype="str")
+        view = _issue_view(f)
+        price = pd.to_numeric(f["price"], errors="coerce")
+        sale = pd.to_numeric(f["sale_price"], errors="coerce")
+        start = pd.to_datetime(f["start"], utc=True, format="ISO8601", errors="coerce")
+        end = pd.to_datetime(f["end"], utc=True, format="ISO8601", errors="coerce")
+        checks = [
+            (f["sku"].isna(), "sku", "has no sku"),
+            (f["price"].notna() & ~(price > 0).fillna(False), "price", "price must be a number above zero"),
+            (f["sale_price"].notna() & ~(sale > 0).fillna(False), "sale_price", "sale_price must be a number above 0"),
+            (f["start"].notna() & start.isna(), "start", "start is not an ISO 8601 date"),
+            (f["end"].notna() & end.isna(), "end", "end is not an ISO 8601 date"),
+            (f["channel"].notna() & ~f["channel"].isin(channels), "channel",
+             "channel is not one of " + ", ".join(channels)),
+        ]
+        bad = pd.Series(False, index=f.index)
+        for mask, col, why in checks:
+            mask = mask.fillna(False) & ~bad
+            issues.append(issues_where(view, mask, code="invalid-override", field=col, value=f[col],
+                                       message=path.name + " row " + f["row"].astype("str") + ": " + why))
+            bad |= mask
+        ok = ~bad
+        parts.append(pd.DataFrame({
+            "sku": f["sku"][ok], "channel": f["channel"][ok].fillna(""), "price": price[ok].round(2),
+            "sale_price": sale[ok].round(2), "start": start[ok], "end": end[ok],
+            "source": f["source"][ok], "row": f["row"][ok],
+        }))
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["sku", "channel", "price", "sale_price", "start", "end", "source", "row"])
+    return Prices(rows=rows, issues=concat_issues(issues))
+
+
+def unknown_skus(catalog_ids: pd.Index, stock: Stock, prices: Prices) -> pd.DataFrame:
+    """Warnings for override rows whose SKU is not in the catalog."""
+    out = []
+    for frame, what in ((stock.rows, "stock"), (prices.rows, "price")):
+        if not len(frame):
+            continue
+        mask = ~frame["sku"].isin(catalog_ids)
+        view = _issue_view(frame)
+        out.append(issues_where(
+            view, mask, code="unknown-sku", field="sku", value=frame["sku"],
+            message=frame["source"] + " row " + frame["row"].astype("str") + ": " + what + " for SKU '"
+            + frame["sku"] + "', which is not in the catalog; the row is not used"))
+    return concat_issues(out)
+
+
+def apply_stock(catalog: pd.DataFrame, stock: Stock) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Online quantity from the stock files replaces the catalog's; returns (copy, provenance)."""
+    out = catalog.copy()
+    if not len(stock.online):
+        return out, _no_provenance()
+    override = out["id"].map(stock.online)
+    has = override.notna()
+    out["quantity"] = override.where(has, out["quantity"]).astype("Int64")
+    out["availability"] = derive_availability(out["availability_source"], out["quantity"])
+    touched = stock.rows.loc[stock.rows["sku"].isin(out.loc[has, "id"])]
+    prov = pd.DataFrame({"sku": touched["sku"], "channel": "", "field": "quantity",
+                         "source": touched["source"] + ":" + touched["location"], "row": touched["row"]})
+    return out, prov[PROVENANCE_COLUMNS]
+
+
+def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-channel prices (channel rows beat all-channel rows) and safety stock; returns (copy, provenance)."""
+    out = frame.copy()
+    prov = []
+    if len(prices.rows):
+        applicable = prices.rows.loc[prices.rows["channel"].isin(["", channel.name])]
+        # channel-specific rows sort last so they win; within a level the later row wins
+        applicable = applicable.assign(_specific=applicable["channel"] != "").sort_values(
+            "_specific", kind="stable").drop_duplicates("sku", keep="last").set_index("sku")
+        applicable = applicable.loc[applicable.index.isin(out["id"])]
+        if len(applicable):
+            hit = out["id"].isin(applicable.index)
+            ids = out.loc[hit, "id"]
+            new_price = ids.map(applicable["price"])
+            out.loc[hit, "price"] = new_price.where(new_price.notna(), out.loc[hit, "price"])
+            has_sale = ids.map(applicable["sale_price"]).notna()
+            sale_ids = ids[has_sale]
+            out.loc[sale_ids.index, "sale_price"] = sale_ids.map(applicable["sale_price"])
+            out.loc[sale_ids.index, "sale_price_start"] = sale_ids.map(applicable["start"])
+            out.loc[sale_ids.index, "sale_price_end"] = sale_ids.map(applicable["end"])
+            src = applicable.loc[ids]
+            for fld, used in (("price", src["price"].notna().to_numpy()), ("sale_price", has_sale.to_numpy())):
+                prov.append(pd.DataFrame({"sku": ids[used].to_numpy(), "channel": channel.name, "field": fld,
+                                          "source": src["source"].to_numpy()[used], "row": src["row"].to_numpy()[used]}))
+    if channel.safety_stock:
+        out["quantity"] = (out["quantity"] - channel.safety_stock).clip(lower=0).astype("Int64")
+        out["availability"] = derive_availability(out["availability_source"], out["quantity"])
+    return out, (pd.concat(prov, ignore_index=True) if prov else _no_provenance())
+
+
+def _no_provenance() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in PROVENANCE_COLUMNS})

@@ -1,0 +1,1 @@
+"""Feed writers: one per format. Each streams batches into a folder and reports its files."""

@@ -1,0 +1,111 @@
+"""CSV and TSV catalogs, read with pyarrow (every cell as text; the normaliser parses)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from feedsync.errors import SourceError
+from feedsync.sources.encoding import detect_encoding
+
+_DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "bar"}
+
+
+def sniff_delimiter(path: Path, encoding: str) -> str:
+    with open(path, encoding=encoding, newline="") as fh:
+        header = fh.readline()
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_delimited(path: Path, *, delimiter: str | None = None, encoding: str | None = None) -> tuple[pa.Table, str]:
+    """Read a delimited file as an all-string Arrow table; returns (table, encoding used)."""
+    if not path.exists():
+        raise SourceError(f"{path}: file not found", hint="check the path in feedsync.toml (relative to the config)")
+    enc = encoding or detect_encoding(path)
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path}: the file is empty", hint="export the catalog again; a header row is required")
+    if delimiter is None:
+        delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else sniff_delimiter(path, enc)
+    ragged: list[tuple[int, int]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        ragged.append((row.expected_columns, row.actual_columns))
+        return "skip"  # collected and raised below with line numbers: nothing is dropped silently
+
+    try:
+        names = _header(path, enc, delimiter)
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc), block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as e:
+        raise SourceError(f"{path}: cannot parse as {_DELIMITERS.get(delimiter, repr(delimiter))}-separated text: {e}",
+                          hint="check the delimiter and quoting, or set [catalog] delimiter") from None
+    if ragged or _unbalanced_quotes(path):
+        raise _malformed(path, enc, delimiter)
+    return table, enc
+
+
+def _arrow_encoding(enc: str) -> str:
+    return "utf8" if enc in ("utf-8", "utf-8-sig") else enc
+
+
+def _header(path: Path, enc: str, delimiter: str) -> list[str]:
+    with open(path, encoding=enc, newline="") as fh:
+        first = next(csv.reader(fh, delimiter=delimiter), None)
+    if not first or not any(c.strip() for c in first):
+        raise SourceError(f"{path}: no header row", hint="the first line must name the columns")
+    if enc == "utf-8" and first[0].startswith("\ufeff"):
+        first[0] = first[0][1:]
+    seen: set[str] = set()
+    for name in first:
+        if name in seen:
+            raise SourceError(f"{path}: column {name!r} appears twice in the header", hint="rename one of them")
+        seen.add(name)
+    return first
+
+
+def _unbalanced_quotes(path: Path) -> bool:
+    count = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            count += chunk.count(b'"')
+    return count % 2 == 1
+
+
+def _malformed(path: Path, enc: str, delimiter: str) -> SourceError:
+    """Slow path, only on error: find the offending lines with the csv module."""
+    problems: list[str] = []
+    with open(path, encoding=enc, newline="") as fh:
+        text = fh.read()
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    width = None
+    try:
+        for fields in reader:
+            if width is None:
+                width = len(fields)
+            elif fields and len(fields) != width:
+                problems.append(f"line {reader.line_num}: {len(fields)} cells, the header has {width}")
+            if len(problems) >= 5:
+                break
+    except csv.Error as e:
+        problems.append(f"line {reader.line_num}: {e} (a quote is probably not closed)")
+    detail = "; ".join(problems) or "unbalanced quotes"
+    return SourceError(
+        f"{path}: malformed {_DELIMITERS.get(delimiter, repr(delimiter))}-separated file: {detail}",
+        hint="quote cells that contain the delimiter, quotes (as \"\") or line breaks, and keep one cell per column",
+    )

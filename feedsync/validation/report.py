@@ -1,0 +1,76 @@
+"""The Report: every issue of a run plus per-channel counts. `to_dict()` is the machine
+format (report.json, `--format json`); JUnit and GitHub annotations are views of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from feedsync.validation.codes import CODES
+from feedsync.validation.issues import ISSUE_COLUMNS, Issue, empty_issues, issue_records
+
+
+@dataclass
+class ChannelSummary:
+    channel: str
+    formats: list[str]
+    products_in: int = 0  # sellable catalog products offered to the channel (variant parents not counted)
+    excluded: int = 0  # of those, left out because of an error
+    items: int = 0  # items written (google_local: store rows)
+    errors: int = 0
+    warnings: int = 0
+    top_codes: list[tuple[str, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel, "formats": self.formats, "products_in": self.products_in,
+            "excluded": self.excluded, "items": self.items, "errors": self.errors, "warnings": self.warnings,
+            "top_codes": [{"code": c, "count": n} for c, n in self.top_codes],
+        }
+
+
+@dataclass
+class Report:
+    generated_at: str
+    catalog: dict[str, Any]
+    channels: dict[str, ChannelSummary]
+    issues: pd.DataFrame = field(default_factory=empty_issues)
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["channel", "sku", "row", "codes"]))
+
+    @property
+    def errors(self) -> int:
+        return int((self.issues["severity"] == "error").sum())
+
+    @property
+    def warnings(self) -> int:
+        return int((self.issues["severity"] == "warning").sum())
+
+    def failed(self, strict: bool = False) -> bool:
+        return self.errors > 0 or (strict and self.warnings > 0)
+
+    def issue_list(self) -> list[Issue]:
+        return issue_records(self.issues)
+
+    def excluded_products(self) -> int:
+        """Distinct catalog products left out of at least one channel."""
+        return int(self.excluded["row"].nunique()) if len(self.excluded) else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        issues = self.issues[ISSUE_COLUMNS].astype(object).where(self.issues[ISSUE_COLUMNS].notna(), None)
+        excluded = self.excluded.astype(object).where(self.excluded.notna(), None)
+        return {
+            "generated_at": self.generated_at,
+            "catalog": self.catalog,
+            "summary": {"errors": self.errors, "warnings": self.warnings,
+                        "excluded_products": self.excluded_products()},
+            "channels": {k: v.to_dict() for k, v in self.channels.items()},
+            "codes": {c: {"severity": CODES[c].severity, "title": CODES[c].title, "fix": CODES[c].fix}
+                      for c in sorted(set(self.issues["code"]))},
+            "issues": [{k: (int(v) if k == "row" and v is not None else v) for k, v in rec.items()}
+                       for rec in issues.to_dict("records")],
+            "excluded": [{k: (int(v) if k == "row" and v is not None else v) for k, v in rec.items()}
+                         for rec in excluded.to_dict("records")],
+        }
