@@ -25,16 +25,27 @@ def _config(config: Config | str | Path) -> Config:
     return config if isinstance(config, Config) else load_config(config)
 
 
-def build(config: Config | str | Path, out_dir: str | Path, *, now: datetime | None = None,
-          channels: list[str] | None = None, progress: Progress | None = None) -> RunResult:
+def build(
+    config: Config | str | Path,
+    out_dir: str | Path,
+    *,
+    now: datetime | None = None,
+    channels: list[str] | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
     """Validate and write every enabled channel's feeds into out_dir (atomically)."""
     from feedsync.pipeline import run
 
     return run(_config(config), out_dir=Path(out_dir).resolve(), now=now, channels=channels, progress=progress)
 
 
-def validate(config: Config | str | Path, *, now: datetime | None = None, channels: list[str] | None = None,
-             progress: Progress | None = None) -> Report:
+def validate(
+    config: Config | str | Path,
+    *,
+    now: datetime | None = None,
+    channels: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """Check the catalog against every enabled channel; writes nothing."""
     from feedsync.pipeline import run
 
@@ -42,6 +53,16 @@ def validate(config: Config | str | Path, *, now: datetime | None = None, channe
 
 
 __all__ = [
-    "Config", "ConfigError", "FeedsyncError", "Issue", "OutputError", "Report", "RunResult", "SourceError",
-    "UsageError", "build", "load_config", "validate",
+    "Config",
+    "ConfigError",
+    "FeedsyncError",
+    "Issue",
+    "OutputError",
+    "Report",
+    "RunResult",
+    "SourceError",
+    "UsageError",
+    "build",
+    "load_config",
+    "validate",
 ]

@@ -16,15 +16,42 @@ from feedsync.config import Defaults
 from feedsync.validation.issues import concat_issues, issues_where
 
 AVAILABILITY = {
-    "in_stock": "in_stock", "in stock": "in_stock", "instock": "in_stock", "available": "in_stock",
-    "out_of_stock": "out_of_stock", "out of stock": "out_of_stock", "outofstock": "out_of_stock",
-    "sold out": "out_of_stock", "soldout": "out_of_stock", "unavailable": "out_of_stock",
-    "preorder": "preorder", "pre-order": "preorder", "pre_order": "preorder", "pre order": "preorder",
-    "backorder": "backorder", "back order": "backorder", "back_order": "backorder", "onbackorder": "backorder",
+    "in_stock": "in_stock",
+    "in stock": "in_stock",
+    "instock": "in_stock",
+    "available": "in_stock",
+    "out_of_stock": "out_of_stock",
+    "out of stock": "out_of_stock",
+    "outofstock": "out_of_stock",
+    "sold out": "out_of_stock",
+    "soldout": "out_of_stock",
+    "unavailable": "out_of_stock",
+    "preorder": "preorder",
+    "pre-order": "preorder",
+    "pre_order": "preorder",
+    "pre order": "preorder",
+    "backorder": "backorder",
+    "back order": "backorder",
+    "back_order": "backorder",
+    "onbackorder": "backorder",
 }
 CONDITION = {"new": "new", "refurbished": "refurbished", "used": "used", "renewed": "refurbished"}
-WEIGHT_UNITS = {"g": "g", "gram": "g", "grams": "g", "kg": "kg", "kgs": "kg", "kilogram": "kg", "kilograms": "kg",
-                "oz": "oz", "ounce": "oz", "ounces": "oz", "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb"}
+WEIGHT_UNITS = {
+    "g": "g",
+    "gram": "g",
+    "grams": "g",
+    "kg": "kg",
+    "kgs": "kg",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "oz": "oz",
+    "ounce": "oz",
+    "ounces": "oz",
+    "lb": "lb",
+    "lbs": "lb",
+    "pound": "lb",
+    "pounds": "lb",
+}
 
 _NUMBER = r"([+-]?\d+(?:\.\d+)?)"
 _MONEY_RE = rf"^{_NUMBER}(?:\s*([A-Za-z]{{3}}))?$"
@@ -57,8 +84,14 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
     issues: list[pd.DataFrame] = []
     bad = pd.Series(False, index=raw.index)
 
-    def flag(mask: pd.Series, code: str, field: str, message: str | pd.Series, value: pd.Series | None = None,
-             severity: str | None = None) -> None:
+    def flag(
+        mask: pd.Series,
+        code: str,
+        field: str,
+        message: str | pd.Series,
+        value: pd.Series | None = None,
+        severity: str | None = None,
+    ) -> None:
         nonlocal bad
         found = issues_where(f, mask, code=code, field=field, message=message, value=value, severity=severity)
         if len(found):
@@ -69,72 +102,127 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
     f["id"] = f["id"].astype("str")
     flag(f["id"].isna(), "missing-id", "id", "this row has no id (SKU), so it cannot be sent to any channel")
     if duplicate is not None:
-        flag(duplicate & f["id"].notna(), "duplicate-id", "id",
-             "id " + f["id"].fillna("") + " appears on an earlier row; this later copy is left out")
+        flag(
+            duplicate & f["id"].notna(),
+            "duplicate-id",
+            "id",
+            "id " + f["id"].fillna("") + " appears on an earlier row; this later copy is left out",
+        )
 
     cur = f["currency"].str.upper()
     for col in MONEY:
         text = clean_text(raw[col]) if col in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
-        parts = text.str.replace(",", "", regex=False).str.extract(_MONEY_RE) if col == "list_price" else \
-            text.str.extract(_MONEY_RE)
+        parts = (
+            text.str.replace(",", "", regex=False).str.extract(_MONEY_RE)
+            if col == "list_price"
+            else text.str.extract(_MONEY_RE)
+        )
         number = pd.to_numeric(parts[0], errors="coerce")
         unreadable = text.notna() & number.isna()
         negative = number < 0 if col != "price" else number <= 0
-        flag(unreadable, "invalid-price", col,
-             col + " '" + text.fillna("") + "' is not a number; write it like 19.99", value=text)
-        flag(negative.fillna(False) & ~unreadable, "invalid-price", col,
-             col + " " + text.fillna("") + (" must be above zero" if col == "price" else " must not be negative"),
-             value=text)
+        flag(
+            unreadable,
+            "invalid-price",
+            col,
+            col + " '" + text.fillna("") + "' is not a number; write it like 19.99",
+            value=text,
+        )
+        flag(
+            negative.fillna(False) & ~unreadable,
+            "invalid-price",
+            col,
+            col + " " + text.fillna("") + (" must be above zero" if col == "price" else " must not be negative"),
+            value=text,
+        )
         f[col] = number.round(2)
         cur = cur.fillna(parts[1].str.upper())
     f["currency"] = cur.fillna(defaults.currency)
-    flag(~f["currency"].str.fullmatch(r"[A-Z]{3}"), "invalid-currency", "currency",
-         "currency '" + f["currency"] + "' is not an ISO 4217 code such as USD")
+    flag(
+        ~f["currency"].str.fullmatch(r"[A-Z]{3}"),
+        "invalid-currency",
+        "currency",
+        "currency '" + f["currency"] + "' is not an ISO 4217 code such as USD",
+    )
 
     qty_text = clean_text(raw["quantity"]) if "quantity" in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
     qty = pd.to_numeric(qty_text, errors="coerce")
     unreadable = qty_text.notna() & (qty.isna() | (qty != np.floor(qty.fillna(0))))
-    flag(unreadable, "invalid-quantity", "quantity",
-         "quantity '" + qty_text.fillna("") + "' is not a whole number", value=qty_text)
+    flag(
+        unreadable,
+        "invalid-quantity",
+        "quantity",
+        "quantity '" + qty_text.fillna("") + "' is not a whole number",
+        value=qty_text,
+    )
     negative = (qty < 0).fillna(False)
-    flag(negative, "invalid-quantity", "quantity",
-         "quantity " + qty_text.fillna("") + " is negative; it is sent as 0", value=qty_text, severity="warning")
+    flag(
+        negative,
+        "invalid-quantity",
+        "quantity",
+        "quantity " + qty_text.fillna("") + " is negative; it is sent as 0",
+        value=qty_text,
+        severity="warning",
+    )
     f["quantity"] = qty.where(~unreadable).clip(lower=0).round().astype("Int64")
 
     for col in DATES:
         text = clean_text(raw[col]) if col in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
-        when = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce") if text.notna().any() else \
-            pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-        flag(text.notna() & when.isna(), "invalid-date", col,
-             col + " '" + text.fillna("") + "' is not an ISO 8601 date such as 2026-12-24", value=text)
+        when = (
+            pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+            if text.notna().any()
+            else pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+        )
+        flag(
+            text.notna() & when.isna(),
+            "invalid-date",
+            col,
+            col + " '" + text.fillna("") + "' is not an ISO 8601 date such as 2026-12-24",
+            value=text,
+        )
         f[col] = when.astype("datetime64[ns, UTC]")
 
     avail_raw = f["availability"]
     avail = avail_raw.str.lower().map(AVAILABILITY, na_action="ignore").astype("str")
-    flag(avail_raw.notna() & avail.isna(), "invalid-availability", "availability",
-         "availability '" + avail_raw.fillna("") + "' is not in_stock, out_of_stock, preorder or backorder")
+    flag(
+        avail_raw.notna() & avail.isna(),
+        "invalid-availability",
+        "availability",
+        "availability '" + avail_raw.fillna("") + "' is not in_stock, out_of_stock, preorder or backorder",
+    )
     f["availability_source"] = avail  # what the catalog said; the final value is derived after overrides
     f["availability"] = derive_availability(avail, f["quantity"])
 
     cond_raw = f["condition"]
     cond = cond_raw.str.lower().map(CONDITION, na_action="ignore").astype("str")
-    flag(cond_raw.notna() & cond.isna(), "invalid-condition", "condition",
-         "condition '" + cond_raw.fillna("") + "' is not new, refurbished or used")
+    flag(
+        cond_raw.notna() & cond.isna(),
+        "invalid-condition",
+        "condition",
+        "condition '" + cond_raw.fillna("") + "' is not new, refurbished or used",
+    )
     f["condition"] = cond.fillna(defaults.condition)
     if defaults.brand:
         f["brand"] = f["brand"].fillna(defaults.brand)
     for col in ("gender", "age_group"):
         f[col] = f[col].str.lower()
 
-    w_text = clean_text(raw["shipping_weight"]) if "shipping_weight" in raw else \
-        pd.Series(pd.NA, index=raw.index, dtype="str")
+    w_text = (
+        clean_text(raw["shipping_weight"])
+        if "shipping_weight" in raw
+        else pd.Series(pd.NA, index=raw.index, dtype="str")
+    )
     parts = w_text.str.extract(_WEIGHT_RE)
     unit = parts[1].str.lower().replace("", pd.NA).fillna(f["shipping_weight_unit"].str.lower())
     unit_n = unit.map(WEIGHT_UNITS, na_action="ignore").astype("str")
     weight = pd.to_numeric(parts[0], errors="coerce")
     bad_w = w_text.notna() & (weight.isna() | unit_n.isna() | (weight < 0))
-    flag(bad_w, "invalid-weight", "shipping_weight",
-         "shipping_weight '" + w_text.fillna("") + "' is not a number with a unit (g, kg, oz, lb)", value=w_text)
+    flag(
+        bad_w,
+        "invalid-weight",
+        "shipping_weight",
+        "shipping_weight '" + w_text.fillna("") + "' is not a number with a unit (g, kg, oz, lb)",
+        value=w_text,
+    )
     f["shipping_weight"] = weight.where(~bad_w)
     f["shipping_weight_unit"] = unit_n.where(~bad_w)
 
@@ -148,8 +236,9 @@ def derive_availability(declared: pd.Series, quantity: pd.Series) -> pd.Series:
 
     With no quantity known, what the catalog declared stands (or out_of_stock if nothing).
     """
-    from_qty = pd.Series(np.where(quantity.fillna(0).to_numpy() > 0, "in_stock", "out_of_stock"),
-                         index=quantity.index, dtype="str")
+    from_qty = pd.Series(
+        np.where(quantity.fillna(0).to_numpy() > 0, "in_stock", "out_of_stock"), index=quantity.index, dtype="str"
+    )
     keep = declared.isin(["preorder", "backorder"]) | (quantity.isna() & declared.notna())
     return declared.where(keep, from_qty).astype("str")
 
@@ -175,15 +264,19 @@ def render_placeholders(template: str, f: pd.DataFrame, *, key: str) -> pd.Serie
     try:
         parts = list(Formatter().parse(template))
     except ValueError as e:
-        raise ConfigError(f"[defaults] {key} {template!r} is not a valid template: {e}",
-                          hint="write placeholders as {column}, e.g. https://shop.example.com/p/{id}") from None
+        raise ConfigError(
+            f"[defaults] {key} {template!r} is not a valid template: {e}",
+            hint="write placeholders as {column}, e.g. https://shop.example.com/p/{id}",
+        ) from None
     for literal, name, _, _ in parts:
         out = out + literal
         if name is None:
             continue
         if name not in f:
-            raise ConfigError(f"[defaults] {key} uses {{{name}}}, which is not a catalog column",
-                              hint=f"use one of: {', '.join(c for c in f.columns if not c.startswith('_'))}")
+            raise ConfigError(
+                f"[defaults] {key} uses {{{name}}}, which is not a catalog column",
+                hint=f"use one of: {', '.join(c for c in f.columns if not c.startswith('_'))}",
+            )
         values = f[name].astype("str")
         uniques = values.dropna().unique()
         encoded = pd.Series([quote(u, safe="") for u in uniques], index=uniques, dtype="str")

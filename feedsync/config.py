@@ -164,7 +164,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     if fmt is not None and fmt not in CATALOG_FORMATS:
         raise cat._fail("format", f"one of {', '.join(CATALOG_FORMATS)}", fmt)
     columns = cat.sub("columns")
-    for k, v in columns.data.items():
+    for k in columns.data:
         columns.get(k, str, expected="a canonical column name (string)")
     cat_path = cat.get("path", str)
     catalog = CatalogConfig(

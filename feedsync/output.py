@@ -39,8 +39,9 @@ class PendingFile:
             self.tmp = self.final.with_name(f".{self.final.name}.{os.getpid()}.tmp")
             self._raw: BinaryIO = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
         except OSError as e:
-            raise OutputError(f"cannot write to {final.parent}: {e.strerror}",
-                              hint="check the --out folder exists and is writable") from None
+            raise OutputError(
+                f"cannot write to {final.parent}: {e.strerror}", hint="check the --out folder exists and is writable"
+            ) from None
         self._hash = hashlib.sha256()
         self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0) if compress else None
         self.size = 0
@@ -115,8 +116,14 @@ def manifest(out_dir: Path, generated_at: str, feeds: list[FeedFile], excluded: 
     return {
         "generated_at": generated_at,
         "feeds": [
-            {"channel": f.channel, "format": f.format, "path": f.path.relative_to(out_dir).as_posix(),
-             "items": f.items, "bytes": f.bytes, "sha256": f.sha256}
+            {
+                "channel": f.channel,
+                "format": f.format,
+                "path": f.path.relative_to(out_dir).as_posix(),
+                "items": f.items,
+                "bytes": f.bytes,
+                "sha256": f.sha256,
+            }
             for f in feeds
         ],
         "excluded": excluded,

@@ -44,8 +44,9 @@ def _read_override(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     if missing:
         from feedsync.errors import SourceError
 
-        raise SourceError(f"{path}: missing column {missing[0]!r}",
-                          hint=f"an override file needs the columns {', '.join(required)}")
+        raise SourceError(
+            f"{path}: missing column {missing[0]!r}", hint=f"an override file needs the columns {', '.join(required)}"
+        )
     frame = frame.apply(clean_text)
     frame.insert(0, "row", pd.array(range(1, len(frame) + 1), dtype="Int64"))
     frame["source"] = path.name
@@ -64,16 +65,29 @@ def load_stock(cfg: StockConfig) -> Stock:
         qty = pd.to_numeric(f["quantity"], errors="coerce")
         bad = f["sku"].isna() | f["location"].isna() | qty.isna() | (qty != np.floor(qty.fillna(0))) | (qty < 0)
         view = _issue_view(f)
-        issues.append(issues_where(
-            view, bad, code="invalid-override", field="quantity", value=f["quantity"],
-            message=path.name + " row " + f["row"].astype("str") + ": needs a sku, a location and a whole "
-            "quantity >= 0; got quantity '" + f["quantity"].fillna("") + "'"))
+        issues.append(
+            issues_where(
+                view,
+                bad,
+                code="invalid-override",
+                field="quantity",
+                value=f["quantity"],
+                message=path.name + " row " + f["row"].astype("str") + ": needs a sku, a location and a whole "
+                "quantity >= 0; got quantity '" + f["quantity"].fillna("") + "'",
+            )
+        )
         f = f.loc[~bad].assign(quantity=qty[~bad].astype("Int64"), order=order)
         parts.append(f[["sku", "location", "quantity", "source", "row", "order"]])
     if not parts:
-        rows = pd.DataFrame({"sku": pd.Series(dtype="str"), "location": pd.Series(dtype="str"),
-                             "quantity": pd.Series(dtype="Int64"), "source": pd.Series(dtype="str"),
-                             "row": pd.Series(dtype="Int64")})
+        rows = pd.DataFrame(
+            {
+                "sku": pd.Series(dtype="str"),
+                "location": pd.Series(dtype="str"),
+                "quantity": pd.Series(dtype="Int64"),
+                "source": pd.Series(dtype="str"),
+                "row": pd.Series(dtype="Int64"),
+            }
+        )
     else:
         # A later file (and a later row) wins for the same sku and location.
         rows = pd.concat(parts, ignore_index=True).drop_duplicates(["sku", "location"], keep="last")
@@ -84,8 +98,9 @@ def load_stock(cfg: StockConfig) -> Stock:
     # A SKU stocked only in stores has zero online stock (not "unknown").
     only_store = pd.Index(rows.loc[is_store, "sku"].unique()).difference(online.index)
     online = pd.concat([online, pd.Series(0, index=only_store, dtype="Int64")])
-    return Stock(rows=rows, online=online, stores=rows.loc[is_store].reset_index(drop=True),
-                 issues=concat_issues(issues))
+    return Stock(
+        rows=rows, online=online, stores=rows.loc[is_store].reset_index(drop=True), issues=concat_issues(issues)
+    )
 
 
 def load_prices(files: tuple[Path, ...], channels: list[str]) -> Prices:
@@ -106,23 +121,46 @@ def load_prices(files: tuple[Path, ...], channels: list[str]) -> Prices:
             (f["sale_price"].notna() & ~(sale > 0).fillna(False), "sale_price", "sale_price must be a number above 0"),
             (f["start"].notna() & start.isna(), "start", "start is not an ISO 8601 date"),
             (f["end"].notna() & end.isna(), "end", "end is not an ISO 8601 date"),
-            (f["channel"].notna() & ~f["channel"].isin(channels), "channel",
-             "channel is not one of " + ", ".join(channels)),
+            (
+                f["channel"].notna() & ~f["channel"].isin(channels),
+                "channel",
+                "channel is not one of " + ", ".join(channels),
+            ),
         ]
         bad = pd.Series(False, index=f.index)
         for mask, col, why in checks:
             mask = mask.fillna(False) & ~bad
-            issues.append(issues_where(view, mask, code="invalid-override", field=col, value=f[col],
-                                       message=path.name + " row " + f["row"].astype("str") + ": " + why))
+            issues.append(
+                issues_where(
+                    view,
+                    mask,
+                    code="invalid-override",
+                    field=col,
+                    value=f[col],
+                    message=path.name + " row " + f["row"].astype("str") + ": " + why,
+                )
+            )
             bad |= mask
         ok = ~bad
-        parts.append(pd.DataFrame({
-            "sku": f["sku"][ok], "channel": f["channel"][ok].fillna(""), "price": price[ok].round(2),
-            "sale_price": sale[ok].round(2), "start": start[ok], "end": end[ok],
-            "source": f["source"][ok], "row": f["row"][ok],
-        }))
-    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["sku", "channel", "price", "sale_price", "start", "end", "source", "row"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sku": f["sku"][ok],
+                    "channel": f["channel"][ok].fillna(""),
+                    "price": price[ok].round(2),
+                    "sale_price": sale[ok].round(2),
+                    "start": start[ok],
+                    "end": end[ok],
+                    "source": f["source"][ok],
+                    "row": f["row"][ok],
+                }
+            )
+        )
+    rows = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["sku", "channel", "price", "sale_price", "start", "end", "source", "row"])
+    )
     return Prices(rows=rows, issues=concat_issues(issues))
 
 
@@ -134,10 +172,23 @@ def unknown_skus(catalog_ids: pd.Index, stock: Stock, prices: Prices) -> pd.Data
             continue
         mask = ~frame["sku"].isin(catalog_ids)
         view = _issue_view(frame)
-        out.append(issues_where(
-            view, mask, code="unknown-sku", field="sku", value=frame["sku"],
-            message=frame["source"] + " row " + frame["row"].astype("str") + ": " + what + " for SKU '"
-            + frame["sku"] + "', which is not in the catalog; the row is not used"))
+        out.append(
+            issues_where(
+                view,
+                mask,
+                code="unknown-sku",
+                field="sku",
+                value=frame["sku"],
+                message=frame["source"]
+                + " row "
+                + frame["row"].astype("str")
+                + ": "
+                + what
+                + " for SKU '"
+                + frame["sku"]
+                + "', which is not in the catalog; the row is not used",
+            )
+        )
     return concat_issues(out)
 
 
@@ -151,8 +202,15 @@ def apply_stock(catalog: pd.DataFrame, stock: Stock) -> tuple[pd.DataFrame, pd.D
     out["quantity"] = override.where(has, out["quantity"]).astype("Int64")
     out["availability"] = derive_availability(out["availability_source"], out["quantity"])
     touched = stock.rows.loc[stock.rows["sku"].isin(out.loc[has, "id"])]
-    prov = pd.DataFrame({"sku": touched["sku"], "channel": "", "field": "quantity",
-                         "source": touched["source"] + ":" + touched["location"], "row": touched["row"]})
+    prov = pd.DataFrame(
+        {
+            "sku": touched["sku"],
+            "channel": "",
+            "field": "quantity",
+            "source": touched["source"] + ":" + touched["location"],
+            "row": touched["row"],
+        }
+    )
     return out, prov[PROVENANCE_COLUMNS]
 
 
@@ -163,8 +221,12 @@ def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -
     if len(prices.rows):
         applicable = prices.rows.loc[prices.rows["channel"].isin(["", channel.name])]
         # channel-specific rows sort last so they win; within a level the later row wins
-        applicable = applicable.assign(_specific=applicable["channel"] != "").sort_values(
-            "_specific", kind="stable").drop_duplicates("sku", keep="last").set_index("sku")
+        applicable = (
+            applicable.assign(_specific=applicable["channel"] != "")
+            .sort_values("_specific", kind="stable")
+            .drop_duplicates("sku", keep="last")
+            .set_index("sku")
+        )
         applicable = applicable.loc[applicable.index.isin(out["id"])]
         if len(applicable):
             hit = out["id"].isin(applicable.index)
@@ -178,8 +240,17 @@ def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -
             out.loc[sale_ids.index, "sale_price_end"] = sale_ids.map(applicable["end"])
             src = applicable.loc[ids]
             for fld, used in (("price", src["price"].notna().to_numpy()), ("sale_price", has_sale.to_numpy())):
-                prov.append(pd.DataFrame({"sku": ids[used].to_numpy(), "channel": channel.name, "field": fld,
-                                          "source": src["source"].to_numpy()[used], "row": src["row"].to_numpy()[used]}))
+                prov.append(
+                    pd.DataFrame(
+                        {
+                            "sku": ids[used].to_numpy(),
+                            "channel": channel.name,
+                            "field": fld,
+                            "source": src["source"].to_numpy()[used],
+                            "row": src["row"].to_numpy()[used],
+                        }
+                    )
+                )
     if channel.safety_stock:
         out["quantity"] = (out["quantity"] - channel.safety_stock).clip(lower=0).astype("Int64")
         out["availability"] = derive_availability(out["availability_source"], out["quantity"])

@@ -58,16 +58,29 @@ def _families(ids: pd.Series, groups: pd.Series, size: pd.Series, color: pd.Seri
     has_parent = groups.notna() & groups.isin(ids[is_parent])
     children = pd.DataFrame({"g": groups, "size": size, "color": color}).loc[groups.notna()]
     varies = children.groupby("g")[["size", "color"]].nunique()
-    theme = pd.Series(np.select([(varies["size"] > 1) & (varies["color"] > 1), varies["size"] > 1,
-                                 varies["color"] > 1], ["SIZE_NAME/COLOR_NAME", "SIZE_NAME", "COLOR_NAME"],
-                                default="SIZE_NAME"), index=varies.index, dtype="str")
+    theme = pd.Series(
+        np.select(
+            [(varies["size"] > 1) & (varies["color"] > 1), varies["size"] > 1, varies["color"] > 1],
+            ["SIZE_NAME/COLOR_NAME", "SIZE_NAME", "COLOR_NAME"],
+            default="SIZE_NAME",
+        ),
+        index=varies.index,
+        dtype="str",
+    )
     key = groups.where(~is_parent, ids)
-    return pd.DataFrame({"is_parent": is_parent, "has_parent": has_parent,
-                         "variation_theme": key.map(theme).astype("str")})
+    return pd.DataFrame(
+        {"is_parent": is_parent, "has_parent": has_parent, "variation_theme": key.map(theme).astype("str")}
+    )
 
 
-def run(config: Config, *, out_dir: Path | None = None, now: datetime | None = None,
-        channels: list[str] | None = None, progress: Progress | None = None) -> RunResult:
+def run(
+    config: Config,
+    *,
+    out_dir: Path | None = None,
+    now: datetime | None = None,
+    channels: list[str] | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
     """Build (out_dir given) or only validate (out_dir None) every enabled channel."""
     now = _utc(now)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -77,14 +90,18 @@ def run(config: Config, *, out_dir: Path | None = None, now: datetime | None = N
     frame = raw.frame
     ids = clean_text(frame["id"]) if "id" in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
     if "id" not in frame:
-        raise FeedsyncError(f"{raw.source}: the catalog has no id column",
-                            hint="name the SKU column `id`, or map it with [catalog.columns]")
+        raise FeedsyncError(
+            f"{raw.source}: the catalog has no id column",
+            hint="name the SKU column `id`, or map it with [catalog.columns]",
+        )
     duplicate = ids.duplicated() & ids.notna()
     empty = pd.Series(pd.NA, index=frame.index, dtype="str")
-    fam = _families(ids.where(~duplicate),
-                    clean_text(frame["item_group_id"]) if "item_group_id" in frame else empty,
-                    clean_text(frame["size"]) if "size" in frame else empty,
-                    clean_text(frame["color"]) if "color" in frame else empty)
+    fam = _families(
+        ids.where(~duplicate),
+        clean_text(frame["item_group_id"]) if "item_group_id" in frame else empty,
+        clean_text(frame["size"]) if "size" in frame else empty,
+        clean_text(frame["color"]) if "color" in frame else empty,
+    )
     unique_ids = ids[~duplicate & ids.notna()]
     folded = unique_ids.str.lower()
     casefold = frozenset(folded[folded.duplicated(keep=False)])
@@ -97,8 +114,16 @@ def run(config: Config, *, out_dir: Path | None = None, now: datetime | None = N
     source_error_rows = set(raw.issues.loc[raw.issues["severity"] == "error", "row"].dropna())
 
     summaries = {c.name: ChannelSummary(c.name, list(c.formats)) for c in chosen}
-    contexts = {c.name: ChannelContext(c, config.defaults, now, store_stock=stock.stores if c.name == "google_local"
-                                       else None, casefold_duplicates=casefold) for c in chosen}
+    contexts = {
+        c.name: ChannelContext(
+            c,
+            config.defaults,
+            now,
+            store_stock=stock.stores if c.name == "google_local" else None,
+            casefold_duplicates=casefold,
+        )
+        for c in chosen
+    }
     writers: dict[tuple[str, str], object] = {}
     if out_dir is not None:
         for c in chosen:
@@ -111,13 +136,18 @@ def run(config: Config, *, out_dir: Path | None = None, now: datetime | None = N
     try:
         total = len(frame)
         for start in range(0, max(total, 1), config.output.batch_size):
-            batch = frame.iloc[start:start + config.output.batch_size]
-            norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[start:start + len(batch)])
+            batch = frame.iloc[start : start + config.output.batch_size]
+            norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[start : start + len(batch)])
             issues.append(norm.issues)
             p = norm.frame
             drop = p["id"].isin(override_errors) | p[ROW].isin(source_error_rows)
-            excluded_parts.append(_excluded("", pd.concat([norm.excluded, p.loc[drop, [ROW, "id"]]]),
-                                            concat_issues([norm.issues, raw.issues, stock.issues, prices.issues])))
+            excluded_parts.append(
+                _excluded(
+                    "",
+                    pd.concat([norm.excluded, p.loc[drop, [ROW, "id"]]]),
+                    concat_issues([norm.issues, raw.issues, stock.issues, prices.issues]),
+                )
+            )
             p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
             online, prov = apply_stock(p, stock)
             provenance.append(prov)
@@ -162,16 +192,30 @@ def run(config: Config, *, out_dir: Path | None = None, now: datetime | None = N
         code_counts[c.name].update(catalog_issue_counts)
         s.top_codes = code_counts[c.name].most_common(5)
         s.items = sum(f.items for f in feeds if f.channel == c.name and f.format == c.formats[0])
-    excluded = pd.concat(excluded_parts, ignore_index=True) if excluded_parts else pd.DataFrame(
-        columns=["channel", "sku", "row", "codes"])
+    excluded = (
+        pd.concat(excluded_parts, ignore_index=True)
+        if excluded_parts
+        else pd.DataFrame(columns=["channel", "sku", "row", "codes"])
+    )
     report = Report(
         generated_at=stamp,
-        catalog={"source": raw.source, "format": raw.format, "encoding": raw.encoding, "rows": len(frame),
-                 "parents": int(fam["is_parent"].sum())},
-        channels=summaries, issues=all_issues, excluded=excluded,
+        catalog={
+            "source": raw.source,
+            "format": raw.format,
+            "encoding": raw.encoding,
+            "rows": len(frame),
+            "parents": int(fam["is_parent"].sum()),
+        },
+        channels=summaries,
+        issues=all_issues,
+        excluded=excluded,
     )
-    result = RunResult(report=report, feeds=feeds, out_dir=out_dir,
-                       provenance=pd.concat(provenance, ignore_index=True) if provenance else None)
+    result = RunResult(
+        report=report,
+        feeds=feeds,
+        out_dir=out_dir,
+        provenance=pd.concat(provenance, ignore_index=True) if provenance else None,
+    )
     if out_dir is not None:
         pending = [p for w in writers.values() for p in w.pending]
         commit_all(pending)
@@ -191,8 +235,14 @@ def _excluded(channel: str, rows: pd.DataFrame, issues: pd.DataFrame) -> pd.Data
         return pd.DataFrame(columns=["channel", "sku", "row", "codes"])
     errors = issues.loc[(issues["severity"] == "error") & issues["row"].isin(rows[ROW])]
     codes = errors.groupby("row")["code"].agg(lambda s: ",".join(sorted(set(s))))
-    return pd.DataFrame({"channel": channel, "sku": rows["id"].fillna("").to_numpy(), "row": rows[ROW].to_numpy(),
-                         "codes": rows[ROW].map(codes).fillna("").to_numpy()})
+    return pd.DataFrame(
+        {
+            "channel": channel,
+            "sku": rows["id"].fillna("").to_numpy(),
+            "row": rows[ROW].to_numpy(),
+            "codes": rows[ROW].map(codes).fillna("").to_numpy(),
+        }
+    )
 
 
 __all__ = ["RunResult", "run", "PROVENANCE_COLUMNS"]

@@ -21,8 +21,9 @@ TITLE = "Amazon listings (SP-API)"
 FORMATS = ("json",)
 DEFAULT_FORMATS = ("json",)
 OPTIONS = (
-    Option("seller_id", str, None, "your Amazon merchant token (Seller Central > Settings > Account Info)",
-           required=True),
+    Option(
+        "seller_id", str, None, "your Amazon merchant token (Seller Central > Settings > Account Info)", required=True
+    ),
     Option("marketplace_id", str, "ATVPDKIKX0DER", "the marketplace, e.g. ATVPDKIKX0DER for amazon.com"),
     Option("language_tag", str, "en_US", "language of text values, e.g. en_US"),
     Option("product_type", str, "PRODUCT", "Amazon product type when the catalog's amazon_product_type is empty"),
@@ -74,21 +75,49 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
 def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     sellable = ~p["is_parent"]
     orphan = sellable & p["item_group_id"].notna() & ~p["has_parent"]
-    return concat_issues([
-        common_checks(p.loc[sellable], ctx),
-        issues_where(p, sellable & p["price"].isna(), code="missing-required", field="price", channel=NAME,
-                     message="price is missing; Amazon needs our_price for every offer"),
-        issues_where(p, orphan, code="missing-variant-parent", field="item_group_id", channel=NAME,
-                     message="item_group_id " + p["item_group_id"].fillna("")
-                     + " has no parent row in the catalog; listed on Amazon without a variation family"),
-    ])
+    return concat_issues(
+        [
+            common_checks(p.loc[sellable], ctx),
+            issues_where(
+                p,
+                sellable & p["price"].isna(),
+                code="missing-required",
+                field="price",
+                channel=NAME,
+                message="price is missing; Amazon needs our_price for every offer",
+            ),
+            issues_where(
+                p,
+                orphan,
+                code="missing-variant-parent",
+                field="item_group_id",
+                channel=NAME,
+                message="item_group_id "
+                + p["item_group_id"].fillna("")
+                + " has no parent row in the catalog; listed on Amazon without a variation family",
+            ),
+        ]
+    )
 
 
 def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
     opts = ctx.config.options
-    build = partial(build_messages, marketplace_id=opts["marketplace_id"], language_tag=opts["language_tag"],
-                    fulfillment_channel_code=opts["fulfillment_channel_code"],
-                    lead_time=opts["lead_time_to_ship_max_days"])
-    return {"json": AmazonWriter(NAME, "json", folder, seller_id=opts["seller_id"],
-                                 issue_locale=opts["language_tag"], build=build, compress=compress,
-                                 max_messages=min(opts["max_messages_per_file"], 10_000))}
+    build = partial(
+        build_messages,
+        marketplace_id=opts["marketplace_id"],
+        language_tag=opts["language_tag"],
+        fulfillment_channel_code=opts["fulfillment_channel_code"],
+        lead_time=opts["lead_time_to_ship_max_days"],
+    )
+    return {
+        "json": AmazonWriter(
+            NAME,
+            "json",
+            folder,
+            seller_id=opts["seller_id"],
+            issue_locale=opts["language_tag"],
+            build=build,
+            compress=compress,
+            max_messages=min(opts["max_messages_per_file"], 10_000),
+        )
+    }

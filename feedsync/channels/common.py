@@ -71,31 +71,71 @@ def common_checks(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
         out.append(issues_where(p, problems == code, code=code, field="gtin", message=messages, channel=ch))
     has = p["sale_price"].notna() & p["price"].notna()
     not_below = has & (p["sale_price"] >= p["price"])
-    out.append(issues_where(
-        p, not_below, code="sale-not-below-price", field="sale_price", channel=ch,
-        message="sale_price " + p["sale_price"].astype("str") + " is not below price " + p["price"].astype("str")))
+    out.append(
+        issues_where(
+            p,
+            not_below,
+            code="sale-not-below-price",
+            field="sale_price",
+            channel=ch,
+            message="sale_price " + p["sale_price"].astype("str") + " is not below price " + p["price"].astype("str"),
+        )
+    )
     start, end = p["sale_price_start"], p["sale_price_end"]
     bad_order = start.notna() & end.notna() & (end <= start)
-    out.append(issues_where(
-        p, bad_order, code="sale-window-order", field="sale_price_end", channel=ch,
-        value=end.dt.strftime("%Y-%m-%d %H:%M").astype("str"),
-        message="the sale ends (" + end.dt.strftime("%Y-%m-%d %H:%M").astype("str") + ") before it starts ("
-        + start.dt.strftime("%Y-%m-%d %H:%M").astype("str") + ")"))
+    out.append(
+        issues_where(
+            p,
+            bad_order,
+            code="sale-window-order",
+            field="sale_price_end",
+            channel=ch,
+            value=end.dt.strftime("%Y-%m-%d %H:%M").astype("str"),
+            message="the sale ends ("
+            + end.dt.strftime("%Y-%m-%d %H:%M").astype("str")
+            + ") before it starts ("
+            + start.dt.strftime("%Y-%m-%d %H:%M").astype("str")
+            + ")",
+        )
+    )
     ended = has & ~not_below & ~bad_order & end.notna() & (end <= now)
-    out.append(issues_where(
-        p, ended, code="sale-ended", field="sale_price_end", channel=ch,
-        value=end.dt.strftime("%Y-%m-%d %H:%M").astype("str"),
-        message="the sale ended " + end.dt.strftime("%Y-%m-%d").astype("str") + "; only the regular price is sent"))
+    out.append(
+        issues_where(
+            p,
+            ended,
+            code="sale-ended",
+            field="sale_price_end",
+            channel=ch,
+            value=end.dt.strftime("%Y-%m-%d %H:%M").astype("str"),
+            message="the sale ended " + end.dt.strftime("%Y-%m-%d").astype("str") + "; only the regular price is sent",
+        )
+    )
     for col in ("link", "image_link"):
         bad = p[col].notna() & ~p[col].str.match(URL_RE)
-        out.append(issues_where(p, bad, code="invalid-url", field=col, channel=ch,
-                                message=col + " '" + p[col].fillna("").str.slice(0, 80) + "' is not an http(s) URL"))
+        out.append(
+            issues_where(
+                p,
+                bad,
+                code="invalid-url",
+                field=col,
+                channel=ch,
+                message=col + " '" + p[col].fillna("").str.slice(0, 80) + "' is not an http(s) URL",
+            )
+        )
     extra = p["additional_image_links"].dropna().str.split("|").explode()
-    bad_extra = pd.Series(p.index.isin(extra.index[~extra.astype("str").str.match(URL_RE).fillna(False)]),
-                          index=p.index)
-    out.append(issues_where(p, bad_extra, code="invalid-url",
-                            field="additional_image_links", channel=ch,
-                            message="additional_image_links has a value that is not an http(s) URL"))
+    bad_extra = pd.Series(
+        p.index.isin(extra.index[~extra.astype("str").str.match(URL_RE).fillna(False)]), index=p.index
+    )
+    out.append(
+        issues_where(
+            p,
+            bad_extra,
+            code="invalid-url",
+            field="additional_image_links",
+            channel=ch,
+            message="additional_image_links has a value that is not an http(s) URL",
+        )
+    )
     return concat_issues(out)
 
 
@@ -104,5 +144,11 @@ def duplicate_check(p: pd.DataFrame, ids: pd.Series, ctx: ChannelContext, *, cas
     if not casefold or not ctx.casefold_duplicates:
         return concat_issues([])
     dup = ids.str.lower().isin(ctx.casefold_duplicates)
-    return issues_where(p, dup, code="duplicate-channel-id", field="id", channel=ctx.name,
-                        message="id " + ids + " differs from another product's id only in upper/lower case")
+    return issues_where(
+        p,
+        dup,
+        code="duplicate-channel-id",
+        field="id",
+        channel=ctx.name,
+        message="id " + ids + " differs from another product's id only in upper/lower case",
+    )

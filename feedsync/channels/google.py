@@ -26,17 +26,51 @@ OPTIONS = (
     Option("link", str, "https://example.com/", "the RSS channel link (your shop's home page)"),
 )
 COLUMNS = (
-    "id", "title", "description", "link", "image_link", "additional_image_link", "availability",
-    "availability_date", "price", "sale_price", "sale_price_effective_date", "brand", "gtin", "mpn", "condition",
-    "google_product_category", "product_type", "item_group_id", "color", "size", "gender", "age_group",
-    "material", "pattern", "shipping_weight",
+    "id",
+    "title",
+    "description",
+    "link",
+    "image_link",
+    "additional_image_link",
+    "availability",
+    "availability_date",
+    "price",
+    "sale_price",
+    "sale_price_effective_date",
+    "brand",
+    "gtin",
+    "mpn",
+    "condition",
+    "google_product_category",
+    "product_type",
+    "item_group_id",
+    "color",
+    "size",
+    "gender",
+    "age_group",
+    "material",
+    "pattern",
+    "shipping_weight",
 )
 
 
 def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     sale = sale_plan(p, ctx, fill_window=False)
-    text = {c: v.strip_forbidden(p[c]) for c in ("title", "description", "brand", "color", "size", "material",
-                                                   "pattern", "product_type", "mpn", "item_group_id")}
+    text = {
+        c: v.strip_forbidden(p[c])
+        for c in (
+            "title",
+            "description",
+            "brand",
+            "color",
+            "size",
+            "material",
+            "pattern",
+            "product_type",
+            "mpn",
+            "item_group_id",
+        )
+    }
     f = pd.DataFrame(index=p.index)
     f["_row"] = p["_row"]
     f["id"] = v.strip_forbidden(p["id"])
@@ -73,25 +107,47 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
 def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     needs_date = p["availability"].isin(["preorder", "backorder"]) & p["availability_date"].isna()
     no_ids = p["gtin"].isna() & p["mpn"].isna()
-    return concat_issues([
-        common_checks(p, ctx),
-        duplicate_check(p, frame["id"], ctx, casefold=True),
-        issues_where(p, needs_date, code="missing-availability-date", field="availability_date", channel=NAME,
-                     value=p["availability"],
-                     message="availability is " + p["availability"] + "; Google needs availability_date with it"),
-        issues_where(p, no_ids, code="missing-identifier", field="gtin", channel=NAME,
-                     message="no gtin and no mpn: Google may limit how this product is shown"),
-    ])
+    return concat_issues(
+        [
+            common_checks(p, ctx),
+            duplicate_check(p, frame["id"], ctx, casefold=True),
+            issues_where(
+                p,
+                needs_date,
+                code="missing-availability-date",
+                field="availability_date",
+                channel=NAME,
+                value=p["availability"],
+                message="availability is " + p["availability"] + "; Google needs availability_date with it",
+            ),
+            issues_where(
+                p,
+                no_ids,
+                code="missing-identifier",
+                field="gtin",
+                channel=NAME,
+                message="no gtin and no mpn: Google may limit how this product is shown",
+            ),
+        ]
+    )
 
 
 def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
     opts = ctx.config.options
     return {
-        "xml": RssWriter(NAME, "xml", folder / "products.xml", compress, columns=COLUMNS,
-                         plain=frozenset({"title", "link", "description"}),
-                         repeated=frozenset({"additional_image_link"}),
-                         title=opts["title"], link=opts["link"], description=f"{TITLE} feed"),
-        "tsv": DelimitedWriter(NAME, "tsv", folder / "products.tsv", compress, columns=COLUMNS, delimiter="\t",
-                               single_line=True),
+        "xml": RssWriter(
+            NAME,
+            "xml",
+            folder / "products.xml",
+            compress,
+            columns=COLUMNS,
+            plain=frozenset({"title", "link", "description"}),
+            repeated=frozenset({"additional_image_link"}),
+            title=opts["title"],
+            link=opts["link"],
+            description=f"{TITLE} feed",
+        ),
+        "tsv": DelimitedWriter(
+            NAME, "tsv", folder / "products.tsv", compress, columns=COLUMNS, delimiter="\t", single_line=True
+        ),
     }
-

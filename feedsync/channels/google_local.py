@@ -38,8 +38,9 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     rows = rows.sort_values(["_row", "store_code"], kind="stable").reset_index(drop=True)
     qty = (rows["quantity"] - ctx.config.safety_stock).clip(lower=0).astype("Int64")
     limited = opts["limited_threshold"]
-    availability = np.where(qty.to_numpy() <= 0, "out_of_stock",
-                            np.where(qty.to_numpy() <= limited, "limited_availability", "in_stock"))
+    availability = np.where(
+        qty.to_numpy() <= 0, "out_of_stock", np.where(qty.to_numpy() <= limited, "limited_availability", "in_stock")
+    )
     f = pd.DataFrame(index=rows.index)
     f["_row"] = rows["_row"]
     f["store_code"] = rows["store_code"].astype("str")
@@ -59,5 +60,8 @@ def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataF
 
 
 def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
-    return {"tsv": DelimitedWriter(NAME, "tsv", folder / "inventory.tsv", compress, columns=COLUMNS,
-                                   delimiter="\t", single_line=True)}
+    return {
+        "tsv": DelimitedWriter(
+            NAME, "tsv", folder / "inventory.tsv", compress, columns=COLUMNS, delimiter="\t", single_line=True
+        )
+    }

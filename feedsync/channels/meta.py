@@ -20,25 +20,67 @@ TITLE = "Meta catalog"
 FORMATS = ("csv", "xml")
 DEFAULT_FORMATS = ("csv",)
 OPTIONS = (
-    Option("neutralise_formulas", bool, False,
-           "prefix cells starting with = + - @ with ' so spreadsheets do not run them as formulas"),
+    Option(
+        "neutralise_formulas",
+        bool,
+        False,
+        "prefix cells starting with = + - @ with ' so spreadsheets do not run them as formulas",
+    ),
     Option("title", str, "Products", "the RSS channel title (XML format)"),
     Option("link", str, "https://example.com/", "the RSS channel link (XML format)"),
 )
 COLUMNS = (
-    "id", "title", "description", "availability", "condition", "price", "sale_price", "sale_price_effective_date",
-    "link", "image_link", "additional_image_link", "brand", "gtin", "mpn", "item_group_id", "color", "size",
-    "gender", "age_group", "material", "pattern", "google_product_category", "product_type", "shipping_weight",
+    "id",
+    "title",
+    "description",
+    "availability",
+    "condition",
+    "price",
+    "sale_price",
+    "sale_price_effective_date",
+    "link",
+    "image_link",
+    "additional_image_link",
+    "brand",
+    "gtin",
+    "mpn",
+    "item_group_id",
+    "color",
+    "size",
+    "gender",
+    "age_group",
+    "material",
+    "pattern",
+    "google_product_category",
+    "product_type",
+    "shipping_weight",
     "quantity_to_sell_on_facebook",
 )
-AVAILABILITY = {"in_stock": "in stock", "out_of_stock": "out of stock", "preorder": "preorder",
-                "backorder": "available for order"}
+AVAILABILITY = {
+    "in_stock": "in stock",
+    "out_of_stock": "out of stock",
+    "preorder": "preorder",
+    "backorder": "available for order",
+}
 
 
 def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     sale = sale_plan(p, ctx, fill_window=False)
-    text = {c: v.strip_forbidden(p[c]) for c in ("title", "description", "brand", "color", "size", "material",
-                                                   "pattern", "product_type", "mpn", "item_group_id")}
+    text = {
+        c: v.strip_forbidden(p[c])
+        for c in (
+            "title",
+            "description",
+            "brand",
+            "color",
+            "size",
+            "material",
+            "pattern",
+            "product_type",
+            "mpn",
+            "item_group_id",
+        )
+    }
     f = pd.DataFrame(index=p.index)
     f["_row"] = p["_row"]
     f["id"] = v.strip_forbidden(p["id"])
@@ -74,19 +116,43 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
 
 def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     none = p["brand"].isna() & p["gtin"].isna() & p["mpn"].isna()
-    return concat_issues([
-        common_checks(p, ctx),
-        issues_where(p, none, code="missing-brand-gtin-mpn", field="brand", channel=NAME,
-                     message="Meta needs at least one of brand, gtin or mpn; this product has none"),
-    ])
+    return concat_issues(
+        [
+            common_checks(p, ctx),
+            issues_where(
+                p,
+                none,
+                code="missing-brand-gtin-mpn",
+                field="brand",
+                channel=NAME,
+                message="Meta needs at least one of brand, gtin or mpn; this product has none",
+            ),
+        ]
+    )
 
 
 def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
     opts = ctx.config.options
     return {
-        "csv": DelimitedWriter(NAME, "csv", folder / "products.csv", compress, columns=COLUMNS, delimiter=",",
-                               neutralise_formulas=opts["neutralise_formulas"]),
-        "xml": RssWriter(NAME, "xml", folder / "products.xml", compress, columns=COLUMNS,
-                         plain=frozenset(), repeated=frozenset({"additional_image_link"}),
-                         title=opts["title"], link=opts["link"], description=f"{TITLE} feed"),
+        "csv": DelimitedWriter(
+            NAME,
+            "csv",
+            folder / "products.csv",
+            compress,
+            columns=COLUMNS,
+            delimiter=",",
+            neutralise_formulas=opts["neutralise_formulas"],
+        ),
+        "xml": RssWriter(
+            NAME,
+            "xml",
+            folder / "products.xml",
+            compress,
+            columns=COLUMNS,
+            plain=frozenset(),
+            repeated=frozenset({"additional_image_link"}),
+            title=opts["title"],
+            link=opts["link"],
+            description=f"{TITLE} feed",
+        ),
     }

@@ -29,11 +29,18 @@ class ReportFormat(StrEnum):
 
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Path to feedsync.toml.", dir_okay=False)]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder for the feeds, manifest.json and report.json.")]
+OutOpt = Annotated[
+    Path, typer.Option("--out", "-o", help="Output folder for the feeds, manifest.json and report.json.")
+]
 ChannelOpt = Annotated[list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")]
-NowOpt = Annotated[datetime | None, typer.Option(
-    "--now", help="Run clock (ISO 8601, UTC if no offset): previews sale windows, makes output reproducible.",
-    formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%SZ"])]
+NowOpt = Annotated[
+    datetime | None,
+    typer.Option(
+        "--now",
+        help="Run clock (ISO 8601, UTC if no offset): previews sale windows, makes output reproducible.",
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%SZ"],
+    ),
+]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Warnings fail the run too (exit 1).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on failure.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing unless something is wrong.")]

@@ -42,15 +42,17 @@ def progress(quiet: bool) -> Iterator[Any]:
     if quiet or not err.is_terminal:
         yield None
         return
-    bar = Progress(TextColumn("products"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=err, transient=True)
+    bar = Progress(
+        TextColumn("products"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    )
     task = bar.add_task("build", total=None)
     with bar:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def report(r: Report, fmt: str, *, quiet: bool = False, feeds: list[FeedFile] | None = None,
-           out_dir: Path | None = None) -> None:
+def report(
+    r: Report, fmt: str, *, quiet: bool = False, feeds: list[FeedFile] | None = None, out_dir: Path | None = None
+) -> None:
     if fmt == "json":
         sys.stdout.write(orjson.dumps(r.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
     elif fmt == "junit":
@@ -71,8 +73,15 @@ def _text(r: Report, feeds: list[FeedFile] | None, out_dir: Path | None) -> None
         table.add_column(col, justify="right" if col not in ("channel", "top issues") else "left")
     for s in r.channels.values():
         tops = ", ".join(f"{c} ({n})" for c, n in s.top_codes[:3])
-        table.add_row(s.channel, str(s.products_in), _red(s.excluded), str(s.items) if feeds is not None else "-",
-                      _red(s.errors), str(s.warnings), tops)
+        table.add_row(
+            s.channel,
+            str(s.products_in),
+            _red(s.excluded),
+            str(s.items) if feeds is not None else "-",
+            _red(s.errors),
+            str(s.warnings),
+            tops,
+        )
     out.print(table)
     issues = r.issue_list()
     errors = [i for i in issues if i.severity == "error"]
@@ -83,14 +92,15 @@ def _text(r: Report, feeds: list[FeedFile] | None, out_dir: Path | None) -> None
         where = f"row {i.row}" if i.row is not None else "file"
         color = "red" if i.severity == "error" else "yellow"
         chan = f"{i.channel} " if i.channel else ""
-        out.print(f"[{color}]{i.severity}[/] {escape(chan)}{escape(where)} sku={escape(i.sku or '-')} "
-                  f"[bold]{i.code}[/]: {escape(i.message)}")
+        out.print(
+            f"[{color}]{i.severity}[/] {escape(chan)}{escape(where)} sku={escape(i.sku or '-')} "
+            f"[bold]{i.code}[/]: {escape(i.message)}"
+        )
     if len(issues) > len(shown):
         out.print(f"... and {len(issues) - len(shown)} more issues (full list: --format json, or report.json)")
     if feeds is not None and out_dir is not None:
         n_items = sum(f.items for f in feeds)
-        out.print(f"\nwrote {len(feeds)} feed files ({n_items} items) to {out_dir}/ "
-                  f"with manifest.json and report.json")
+        out.print(f"\nwrote {len(feeds)} feed files ({n_items} items) to {out_dir}/ with manifest.json and report.json")
 
 
 def _red(n: int) -> str:
@@ -99,8 +109,10 @@ def _red(n: int) -> str:
 
 def channels(registry: dict[str, ModuleType]) -> None:
     for name, module in registry.items():
-        out.print(f"[bold]{name}[/]  {module.TITLE}  formats: {', '.join(module.FORMATS)} "
-                  f"(default {', '.join(module.DEFAULT_FORMATS)})")
+        out.print(
+            f"[bold]{name}[/]  {module.TITLE}  formats: {', '.join(module.FORMATS)} "
+            f"(default {', '.join(module.DEFAULT_FORMATS)})"
+        )
         for opt in module.OPTIONS:
             req = " [required]" if opt.required else ""
             default = "" if opt.default is None else f" (default {opt.default!r})"

@@ -25,15 +25,16 @@ def _present(v: Any) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v)) and v is not pd.NA and v is not pd.NaT
 
 
-def build_messages(frame: pd.DataFrame, *, marketplace_id: str, language_tag: str,
-                   fulfillment_channel_code: str, lead_time: int | None) -> list[bytes]:
+def build_messages(
+    frame: pd.DataFrame, *, marketplace_id: str, language_tag: str, fulfillment_channel_code: str, lead_time: int | None
+) -> list[bytes]:
     """One serialised UPDATE message per row of the flat Amazon frame (see channels/amazon.py)."""
     mp, lang = marketplace_id, language_tag
     out = []
     for r in frame.to_dict("records"):
         attrs: dict[str, Any] = {}
 
-        def text(name: str, value: Any) -> None:
+        def text(name: str, value: Any, attrs: dict[str, Any] = attrs) -> None:
             if _present(value):
                 attrs[name] = [{"value": value, "language_tag": lang, "marketplace_id": mp}]
 
@@ -41,11 +42,13 @@ def build_messages(frame: pd.DataFrame, *, marketplace_id: str, language_tag: st
         text("brand", r["brand"])
         text("product_description", r["product_description"])
         if _present(r["bullet_point"]):
-            attrs["bullet_point"] = [{"value": b, "language_tag": lang, "marketplace_id": mp}
-                                     for b in r["bullet_point"].split("|") if b]
+            attrs["bullet_point"] = [
+                {"value": b, "language_tag": lang, "marketplace_id": mp} for b in r["bullet_point"].split("|") if b
+            ]
         if _present(r["external_id"]):
             attrs["externally_assigned_product_identifier"] = [
-                {"type": r["external_id_type"], "value": r["external_id"], "marketplace_id": mp}]
+                {"type": r["external_id_type"], "value": r["external_id"], "marketplace_id": mp}
+            ]
         if _present(r["condition_type"]):
             attrs["condition_type"] = [{"value": r["condition_type"], "marketplace_id": mp}]
         text("color", r["color"])
@@ -57,19 +60,32 @@ def build_messages(frame: pd.DataFrame, *, marketplace_id: str, language_tag: st
                 attrs["variation_theme"] = [{"name": r["variation_theme"], "marketplace_id": mp}]
             if level == "child":
                 attrs["child_parent_sku_relationship"] = [
-                    {"child_relationship_type": "variation", "parent_sku": r["parent_sku"], "marketplace_id": mp}]
+                    {"child_relationship_type": "variation", "parent_sku": r["parent_sku"], "marketplace_id": mp}
+                ]
         if level != "parent":
             offer: dict[str, Any] = {
-                "marketplace_id": mp, "currency": r["currency"], "audience": "ALL",
+                "marketplace_id": mp,
+                "currency": r["currency"],
+                "audience": "ALL",
                 "our_price": [{"schedule": [{"value_with_tax": r["our_price"]}]}],
             }
             if _present(r["discounted_price"]):
-                offer["discounted_price"] = [{"schedule": [{
-                    "start_at": r["sale_start"], "end_at": r["sale_end"], "value_with_tax": r["discounted_price"]}]}]
+                offer["discounted_price"] = [
+                    {
+                        "schedule": [
+                            {
+                                "start_at": r["sale_start"],
+                                "end_at": r["sale_end"],
+                                "value_with_tax": r["discounted_price"],
+                            }
+                        ]
+                    }
+                ]
             attrs["purchasable_offer"] = [offer]
             if _present(r["list_price"]):
-                attrs["list_price"] = [{"marketplace_id": mp, "currency": r["currency"],
-                                        "value_with_tax": r["list_price"]}]
+                attrs["list_price"] = [
+                    {"marketplace_id": mp, "currency": r["currency"], "value_with_tax": r["list_price"]}
+                ]
             fa: dict[str, Any] = {"fulfillment_channel_code": fulfillment_channel_code}
             if fulfillment_channel_code == "DEFAULT":
                 fa["quantity"] = int(r["quantity"]) if _present(r["quantity"]) else 0
@@ -81,8 +97,14 @@ def build_messages(frame: pd.DataFrame, *, marketplace_id: str, language_tag: st
         if _present(r["other_images"]):
             for i, url in enumerate(r["other_images"].split("|")[:8], 1):
                 attrs[f"other_product_image_locator_{i}"] = [{"media_location": url, "marketplace_id": mp}]
-        message = {"messageId": 0, "sku": r["sku"], "operationType": "UPDATE",
-                   "productType": r["product_type"], "requirements": "LISTING", "attributes": attrs}
+        message = {
+            "messageId": 0,
+            "sku": r["sku"],
+            "operationType": "UPDATE",
+            "productType": r["product_type"],
+            "requirements": "LISTING",
+            "attributes": attrs,
+        }
         out.append(orjson.dumps(message))
     return out
 

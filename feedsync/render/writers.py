@@ -108,8 +108,7 @@ class RssWriter(FeedWriter):
     def _envelope(self) -> tuple[str, str]:
         env = template_env().get_template("rss.xml.j2")
         marker = "\x00ITEMS\x00"
-        text = env.render(namespace=G_NS, title=self.title, link=self.link, description=self.description,
-                          items=marker)
+        text = env.render(namespace=G_NS, title=self.title, link=self.link, description=self.description, items=marker)
         head, tail = text.split(marker)
         return head, tail
 

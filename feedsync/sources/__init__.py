@@ -37,8 +37,17 @@ class RawCatalog:
 def _by_suffix(path: Path) -> str:
     suffix = "".join(path.suffixes[-1:]).lower()
     return {
-        ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-        ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".sqlite": "sqlite", ".db": "sqlite",
+        ".csv": "csv",
+        ".txt": "csv",
+        ".tsv": "tsv",
+        ".tab": "tsv",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".parquet": "parquet",
+        ".pq": "parquet",
+        ".xlsx": "xlsx",
+        ".sqlite": "sqlite",
+        ".db": "sqlite",
         ".sqlite3": "sqlite",
     }.get(suffix, "csv")
 
@@ -47,8 +56,11 @@ def _as_text(table: pa.Table) -> pd.DataFrame:
     cols = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
         if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-            col = col.cast(pa.string()) if not pa.types.is_nested(col.type) else pa.array(
-                [None if v is None else str(v) for v in col.to_pylist()], pa.string())
+            col = (
+                col.cast(pa.string())
+                if not pa.types.is_nested(col.type)
+                else pa.array([None if v is None else str(v) for v in col.to_pylist()], pa.string())
+            )
         cols[name] = col
     frame = pa.table(cols).to_pandas()
     return frame
@@ -100,8 +112,10 @@ def read_catalog(cfg: CatalogConfig) -> RawCatalog:
         frame = frame.rename(columns=cfg.columns)
         if frame.columns.duplicated().any():
             dup = frame.columns[frame.columns.duplicated()][0]
-            raise SourceError(f"{cfg.path}: after [catalog.columns], two columns are named {dup!r}",
-                              hint="rename only one source column to each canonical name")
+            raise SourceError(
+                f"{cfg.path}: after [catalog.columns], two columns are named {dup!r}",
+                hint="rename only one source column to each canonical name",
+            )
     return RawCatalog(frame=frame, source=str(cfg.path or "sql"), format=fmt, encoding=enc, issues=issues)
 
 

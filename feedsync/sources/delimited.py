@@ -53,8 +53,10 @@ def read_delimited(path: Path, *, delimiter: str | None = None, encoding: str | 
             ),
         )
     except pa.ArrowInvalid as e:
-        raise SourceError(f"{path}: cannot parse as {_DELIMITERS.get(delimiter, repr(delimiter))}-separated text: {e}",
-                          hint="check the delimiter and quoting, or set [catalog] delimiter") from None
+        raise SourceError(
+            f"{path}: cannot parse as {_DELIMITERS.get(delimiter, repr(delimiter))}-separated text: {e}",
+            hint="check the delimiter and quoting, or set [catalog] delimiter",
+        ) from None
     if ragged or _unbalanced_quotes(path):
         raise _malformed(path, enc, delimiter)
     return table, enc
@@ -107,5 +109,5 @@ def _malformed(path: Path, enc: str, delimiter: str) -> SourceError:
     detail = "; ".join(problems) or "unbalanced quotes"
     return SourceError(
         f"{path}: malformed {_DELIMITERS.get(delimiter, repr(delimiter))}-separated file: {detail}",
-        hint="quote cells that contain the delimiter, quotes (as \"\") or line breaks, and keep one cell per column",
+        hint='quote cells that contain the delimiter, quotes (as "") or line breaks, and keep one cell per column',
     )

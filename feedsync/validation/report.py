@@ -26,8 +26,13 @@ class ChannelSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "channel": self.channel, "formats": self.formats, "products_in": self.products_in,
-            "excluded": self.excluded, "items": self.items, "errors": self.errors, "warnings": self.warnings,
+            "channel": self.channel,
+            "formats": self.formats,
+            "products_in": self.products_in,
+            "excluded": self.excluded,
+            "items": self.items,
+            "errors": self.errors,
+            "warnings": self.warnings,
             "top_codes": [{"code": c, "count": n} for c, n in self.top_codes],
         }
 
@@ -64,13 +69,22 @@ class Report:
         return {
             "generated_at": self.generated_at,
             "catalog": self.catalog,
-            "summary": {"errors": self.errors, "warnings": self.warnings,
-                        "excluded_products": self.excluded_products()},
+            "summary": {
+                "errors": self.errors,
+                "warnings": self.warnings,
+                "excluded_products": self.excluded_products(),
+            },
             "channels": {k: v.to_dict() for k, v in self.channels.items()},
-            "codes": {c: {"severity": CODES[c].severity, "title": CODES[c].title, "fix": CODES[c].fix}
-                      for c in sorted(set(self.issues["code"]))},
-            "issues": [{k: (int(v) if k == "row" and v is not None else v) for k, v in rec.items()}
-                       for rec in issues.to_dict("records")],
-            "excluded": [{k: (int(v) if k == "row" and v is not None else v) for k, v in rec.items()}
-                         for rec in excluded.to_dict("records")],
+            "codes": {
+                c: {"severity": CODES[c].severity, "title": CODES[c].title, "fix": CODES[c].fix}
+                for c in sorted(set(self.issues["code"]))
+            },
+            "issues": [
+                {k: (int(v) if k == "row" and v is not None else v) for k, v in rec.items()}
+                for rec in issues.to_dict("records")
+            ],
+            "excluded": [
+                {k: (int(v) if k == "row" and v is not None else v) for k, v in rec.items()}
+                for rec in excluded.to_dict("records")
+            ],
         }

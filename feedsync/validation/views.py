@@ -17,8 +17,9 @@ def junit_xml(r: Report) -> str:
         errors = sum(1 for i in items if i.severity == "error")
         suite = etree.SubElement(suites, "testsuite", name=channel, tests=str(len(items)), failures=str(errors))
         for i in items:
-            case = etree.SubElement(suite, "testcase", classname=f"{channel}.{i.code}",
-                                    name=f"row {i.row} sku {i.sku} {i.field}")
+            case = etree.SubElement(
+                suite, "testcase", classname=f"{channel}.{i.code}", name=f"row {i.row} sku {i.sku} {i.field}"
+            )
             if i.severity == "error":
                 fail = etree.SubElement(case, "failure", type=i.code, message=i.message)
                 fail.text = f"value: {i.value}"
