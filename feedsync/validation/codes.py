@@ -131,12 +131,6 @@ _CODES = [
         "Lower the sale price below the price, or remove it.",
     ),
     CodeInfo(
-        "sale-currency-mismatch",
-        "error",
-        "Sale price currency differs from price currency",
-        "Give sale price and price in the same currency.",
-    ),
-    CodeInfo(
         "sale-window-order",
         "error",
         "Sale ends before it starts",
@@ -173,22 +167,10 @@ _CODES = [
         "Ids must be unique per channel (Google compares them case-insensitively).",
     ),
     CodeInfo(
-        "invalid-category",
-        "error",
-        "google_product_category is not in Google's taxonomy",
-        "Use a numeric ID or full path from Google's product taxonomy.",
-    ),
-    CodeInfo(
         "missing-variant-parent",
         "warning",
         "Variant's parent is not in the catalog",
         "Add a parent row whose id equals the item_group_id, or the variant is listed standalone on Amazon.",
-    ),
-    CodeInfo(
-        "no-stock-record",
-        "warning",
-        "Store has no stock record for a product",
-        "Add the store's quantity to the stock file.",
     ),
     # platform exports (Shopify, WooCommerce, Magento)
     CodeInfo(
