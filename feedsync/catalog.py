@@ -14,6 +14,7 @@ import pandas as pd
 from feedsync.columns import DATES, FLOAT, INTEGER, MONEY, ROW, TEXT
 from feedsync.config import Defaults
 from feedsync.validation.issues import concat_issues, issues_where
+from feedsync.vector import isin, matches
 
 AVAILABILITY = {
     "in_stock": "in_stock",
@@ -138,7 +139,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         cur = cur.fillna(parts[1].str.upper())
     f["currency"] = cur.fillna(defaults.currency)
     flag(
-        ~f["currency"].str.fullmatch(r"[A-Z]{3}"),
+        ~matches(f["currency"], r"^[A-Z]{3}$"),
         "invalid-currency",
         "currency",
         "currency '" + f["currency"] + "' is not an ISO 4217 code such as USD",
@@ -239,7 +240,7 @@ def derive_availability(declared: pd.Series, quantity: pd.Series) -> pd.Series:
     from_qty = pd.Series(
         np.where(quantity.fillna(0).to_numpy() > 0, "in_stock", "out_of_stock"), index=quantity.index, dtype="str"
     )
-    keep = declared.isin(["preorder", "backorder"]) | (quantity.isna() & declared.notna())
+    keep = isin(declared, ["preorder", "backorder"]) | (quantity.isna() & declared.notna())
     return declared.where(keep, from_qty).astype("str")
 
 

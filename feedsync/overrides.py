@@ -16,6 +16,7 @@ from feedsync.catalog import clean_text, derive_availability
 from feedsync.config import ChannelConfig, StockConfig
 from feedsync.sources.delimited import read_delimited
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
+from feedsync.vector import isin
 
 PROVENANCE_COLUMNS = ["sku", "channel", "field", "source", "row"]
 
@@ -92,7 +93,7 @@ def load_stock(cfg: StockConfig) -> Stock:
         # A later file (and a later row) wins for the same sku and location.
         rows = pd.concat(parts, ignore_index=True).drop_duplicates(["sku", "location"], keep="last")
         rows = rows.drop(columns="order").reset_index(drop=True)
-    is_store = rows["location"].isin(cfg.stores)
+    is_store = isin(rows["location"], cfg.stores)
     online_rows = rows if cfg.online_includes_stores else rows.loc[~is_store]
     online = online_rows.groupby("sku", sort=False)["quantity"].sum().astype("Int64")
     # A SKU stocked only in stores has zero online stock (not "unknown").
@@ -170,7 +171,7 @@ def unknown_skus(catalog_ids: pd.Index, stock: Stock, prices: Prices) -> pd.Data
     for frame, what in ((stock.rows, "stock"), (prices.rows, "price")):
         if not len(frame):
             continue
-        mask = ~frame["sku"].isin(catalog_ids)
+        mask = ~isin(frame["sku"], catalog_ids)
         view = _issue_view(frame)
         out.append(
             issues_where(
@@ -201,7 +202,7 @@ def apply_stock(catalog: pd.DataFrame, stock: Stock) -> tuple[pd.DataFrame, pd.D
     has = override.notna()
     out["quantity"] = override.where(has, out["quantity"]).astype("Int64")
     out["availability"] = derive_availability(out["availability_source"], out["quantity"])
-    touched = stock.rows.loc[stock.rows["sku"].isin(out.loc[has, "id"])]
+    touched = stock.rows.loc[isin(stock.rows["sku"], out.loc[has, "id"])]
     prov = pd.DataFrame(
         {
             "sku": touched["sku"],
@@ -227,9 +228,9 @@ def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -
             .drop_duplicates("sku", keep="last")
             .set_index("sku")
         )
-        applicable = applicable.loc[applicable.index.isin(out["id"])]
+        applicable = applicable.loc[isin(applicable.index.to_series(), out["id"]).to_numpy()]
         if len(applicable):
-            hit = out["id"].isin(applicable.index)
+            hit = isin(out["id"], applicable.index)
             ids = out.loc[hit, "id"]
             new_price = ids.map(applicable["price"])
             out.loc[hit, "price"] = new_price.where(new_price.notna(), out.loc[hit, "price"])

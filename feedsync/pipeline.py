@@ -29,6 +29,7 @@ from feedsync.sources import read_catalog
 from feedsync.validation.compile import CompiledSchema, compile_schema
 from feedsync.validation.issues import concat_issues
 from feedsync.validation.report import ChannelSummary, Report
+from feedsync.vector import isin
 
 Progress = Callable[[int, int], None]
 
@@ -54,8 +55,8 @@ def _utc(now: datetime | None) -> datetime:
 
 def _families(ids: pd.Series, groups: pd.Series, size: pd.Series, color: pd.Series) -> pd.DataFrame:
     """Variant families over the whole catalog: parents, children with a parent, variation theme."""
-    is_parent = ids.isin(groups.dropna().unique()) & ids.notna()
-    has_parent = groups.notna() & groups.isin(ids[is_parent])
+    is_parent = isin(ids, groups.dropna())
+    has_parent = isin(groups, ids[is_parent])
     children = pd.DataFrame({"g": groups, "size": size, "color": color}).loc[groups.notna()]
     varies = children.groupby("g")[["size", "color"]].nunique()
     theme = pd.Series(
@@ -140,7 +141,7 @@ def run(
             norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[start : start + len(batch)])
             issues.append(norm.issues)
             p = norm.frame
-            drop = p["id"].isin(override_errors) | p[ROW].isin(source_error_rows)
+            drop = isin(p["id"], override_errors) | p[ROW].isin(source_error_rows)
             excluded_parts.append(
                 _excluded(
                     "",

@@ -15,6 +15,7 @@ import pandas as pd
 from feedsync.config import ChannelConfig, Defaults
 from feedsync.validation.issues import concat_issues, issues_where
 from feedsync.validation.semantic import gtin_messages, gtin_problems
+from feedsync.vector import isin, matches
 
 URL_RE = r"^https?://[^\s]+$"
 OPEN_SALE_DAYS = 365  # channels that need an end date get one a year ahead; nightly runs renew it
@@ -111,7 +112,7 @@ def common_checks(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
         )
     )
     for col in ("link", "image_link"):
-        bad = p[col].notna() & ~p[col].str.match(URL_RE)
+        bad = p[col].notna() & ~matches(p[col], URL_RE)
         out.append(
             issues_where(
                 p,
@@ -124,7 +125,7 @@ def common_checks(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
         )
     extra = p["additional_image_links"].dropna().str.split("|").explode()
     bad_extra = pd.Series(
-        p.index.isin(extra.index[~extra.astype("str").str.match(URL_RE).fillna(False)]), index=p.index
+        p.index.isin(extra.index[~matches(extra.astype("str"), URL_RE).to_numpy()]), index=p.index
     )
     out.append(
         issues_where(
@@ -143,7 +144,7 @@ def duplicate_check(p: pd.DataFrame, ids: pd.Series, ctx: ChannelContext, *, cas
     """Ids colliding on this channel (Google compares ids case-insensitively)."""
     if not casefold or not ctx.casefold_duplicates:
         return concat_issues([])
-    dup = ids.str.lower().isin(ctx.casefold_duplicates)
+    dup = isin(ids.str.lower(), ctx.casefold_duplicates)
     return issues_where(
         p,
         dup,

@@ -14,6 +14,7 @@ from feedsync.config import Option
 from feedsync.render import values as v
 from feedsync.render.writers import DelimitedWriter, RssWriter
 from feedsync.validation.issues import concat_issues, issues_where
+from feedsync.vector import isin
 
 NAME = "google"
 TITLE = "Google Merchant Center"
@@ -105,7 +106,7 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
 
 
 def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
-    needs_date = p["availability"].isin(["preorder", "backorder"]) & p["availability_date"].isna()
+    needs_date = isin(p["availability"], ["preorder", "backorder"]) & p["availability_date"].isna()
     no_ids = p["gtin"].isna() & p["mpn"].isna()
     return concat_issues(
         [

@@ -14,6 +14,7 @@ import pandas as pd
 from feedsync.output import FeedFile, PendingFile
 from feedsync.render.values import concat_columns, single_line, xml_escape
 from feedsync.resources import template_env
+from feedsync.vector import matches
 
 G_NS = "http://base.google.com/ns/1.0"
 
@@ -81,8 +82,8 @@ class DelimitedWriter(FeedWriter):
             if self.single_line:
                 s = single_line(s)
             if self.neutralise_formulas:
-                s = s.where(~s.str.match(r"[=+\-@]"), "'" + s)
-            quote = s.str.contains(needs, regex=True)
+                s = s.where(~matches(s, r"^[=+\-@]"), "'" + s)
+            quote = matches(s, needs)
             if quote.any():
                 s = s.where(~quote, '"' + s.str.replace('"', '""', regex=False) + '"')
             cells[col] = s
