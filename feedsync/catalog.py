@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from feedsync.columns import DATES, FLOAT, INTEGER, MONEY, ROW, TEXT
 from feedsync.config import Defaults
+from feedsync.render.values import FORBIDDEN, text_array
 from feedsync.validation.issues import concat_issues, issues_where
 from feedsync.vector import isin, matches
 
@@ -67,9 +70,11 @@ class Normalised:
 
 
 def clean_text(s: pd.Series) -> pd.Series:
-    """Strip surrounding whitespace; an empty cell is missing (NA)."""
-    s = s.astype("str").str.strip()
-    return s.where(s != "")
+    """Drop control characters XML 1.0 forbids (no channel accepts them), strip surrounding
+    whitespace; an empty cell is missing (NA). Done once here so no channel repeats it."""
+    a = pc.utf8_trim_whitespace(pc.replace_substring_regex(text_array(s), FORBIDDEN, ""))
+    a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
+    return pd.Series(a, index=s.index, dtype="str")
 
 
 def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | None = None) -> Normalised:

@@ -45,10 +45,10 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     f["id"] = p["id"]
     f["sku"] = p["id"]
     f["product_type"] = p["amazon_product_type"].fillna(opts["product_type"]).str.upper()
-    f["item_name"] = v.strip_forbidden(p["title"])
-    f["brand"] = v.strip_forbidden(p["brand"])
-    f["product_description"] = v.strip_forbidden(p["description"])
-    f["bullet_point"] = v.split_multi(v.strip_forbidden(p["bullet_points"]), 10, "|")
+    f["item_name"] = p["title"]
+    f["brand"] = p["brand"]
+    f["product_description"] = p["description"]
+    f["bullet_point"] = v.split_multi(p["bullet_points"], 10, "|")
     gtin = p["gtin"].where(~is_parent)
     f["external_id"] = gtin
     f["external_id_type"] = gtin.str.len().map(GTIN_TYPE).astype("str")
@@ -62,8 +62,8 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     f["quantity"] = p["quantity"].where(~is_parent).astype("Int64")
     f["main_image"] = p["image_link"]
     f["other_images"] = v.split_multi(p["additional_image_links"], 8, "|")
-    f["color"] = v.strip_forbidden(p["color"])
-    f["size"] = v.strip_forbidden(p["size"])
+    f["color"] = p["color"]
+    f["size"] = p["size"]
     level = pd.Series(pd.NA, index=p.index, dtype="str")
     level = level.mask(is_parent, "parent").mask(has_parent & ~is_parent, "child")
     f["parentage_level"] = level

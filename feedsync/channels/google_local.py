@@ -44,7 +44,7 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     f = pd.DataFrame(index=rows.index)
     f["_row"] = rows["_row"]
     f["store_code"] = rows["store_code"].astype("str")
-    f["id"] = v.strip_forbidden(rows["id"])
+    f["id"] = rows["id"]
     f["quantity"] = v.int_text(qty)
     f["availability"] = pd.Series(availability, index=rows.index, dtype="str")
     f["price"] = v.money(rows["price"], rows["currency"])

@@ -66,26 +66,11 @@ AVAILABILITY = {
 
 def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     sale = sale_plan(p, ctx, fill_window=False)
-    text = {
-        c: v.strip_forbidden(p[c])
-        for c in (
-            "title",
-            "description",
-            "brand",
-            "color",
-            "size",
-            "material",
-            "pattern",
-            "product_type",
-            "mpn",
-            "item_group_id",
-        )
-    }
     f = pd.DataFrame(index=p.index)
     f["_row"] = p["_row"]
-    f["id"] = v.strip_forbidden(p["id"])
-    f["title"] = text["title"]
-    f["description"] = text["description"]
+    f["id"] = p["id"]
+    f["title"] = p["title"]
+    f["description"] = p["description"]
     f["availability"] = p["availability"].map(AVAILABILITY).astype("str")
     f["condition"] = p["condition"]
     f["price"] = v.money(p["price"], p["currency"])
@@ -97,18 +82,18 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     f["link"] = p["link"]
     f["image_link"] = p["image_link"]
     f["additional_image_link"] = v.split_multi(p["additional_image_links"].str.replace(",", "%2C"), 20, ",")
-    f["brand"] = text["brand"]
+    f["brand"] = p["brand"]
     f["gtin"] = p["gtin"]
-    f["mpn"] = text["mpn"]
-    f["item_group_id"] = text["item_group_id"]
-    f["color"] = text["color"]
-    f["size"] = text["size"]
+    f["mpn"] = p["mpn"]
+    f["item_group_id"] = p["item_group_id"]
+    f["color"] = p["color"]
+    f["size"] = p["size"]
     f["gender"] = p["gender"]
     f["age_group"] = p["age_group"]
-    f["material"] = text["material"]
-    f["pattern"] = text["pattern"]
+    f["material"] = p["material"]
+    f["pattern"] = p["pattern"]
     f["google_product_category"] = p["google_product_category"]
-    f["product_type"] = text["product_type"]
+    f["product_type"] = p["product_type"]
     f["shipping_weight"] = v.weight(p["shipping_weight"], p["shipping_weight_unit"])
     f["quantity_to_sell_on_facebook"] = v.int_text(p["quantity"])
     return f

@@ -45,6 +45,18 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Warnings fail the run
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on failure.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing unless something is wrong.")]
 FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format on standard output.")]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--html", help="Also write the self-contained HTML catalog health report to this file.", dir_okay=False
+    ),
+]
+PreviousOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--previous", help="report.json of an earlier run: the HTML report shows the change since it.", dir_okay=False
+    ),
+]
 
 
 def _guard(debug: bool, fn):
@@ -70,6 +82,8 @@ def build(
     fmt: FormatOpt = ReportFormat.text,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    html: HtmlOpt = None,
+    previous: PreviousOpt = None,
 ) -> None:
     """Build every enabled channel's feeds into OUT (atomically), with manifest.json and report.json."""
     from feedsync import build as build_feeds
@@ -78,8 +92,14 @@ def build(
         with present.progress(quiet) as tick:
             return build_feeds(config, out, now=now, channels=_channels(channel), progress=tick)
 
+    if html:  # read before the build replaces it: the last build into OUT is the default comparison
+        from feedsync.html_report import previous_report, write_html
+
+        prior = _guard(debug, lambda: previous_report(previous, out / "report.json"))
     result = _guard(debug, go)
     present.report(result.report, fmt, quiet=quiet, feeds=result.feeds, out_dir=out)
+    if html:
+        present.html_written(_guard(debug, lambda: write_html(html, result.report, previous=prior, out_dir=out)), quiet)
     raise typer.Exit(ExitCode.INVALID if result.report.failed(strict) else ExitCode.OK)
 
 
@@ -103,6 +123,29 @@ def validate(
     report = _guard(debug, go)
     present.report(report, fmt, quiet=quiet)
     raise typer.Exit(ExitCode.INVALID if report.failed(strict) else ExitCode.OK)
+
+
+@app.command()
+def report(
+    html: Annotated[
+        Path, typer.Option("--html", help="Write the HTML catalog health report to this file.", dir_okay=False)
+    ],
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--from", help="report.json of the run (its manifest.json and feeds are read too).", dir_okay=False
+        ),
+    ] = Path("out/report.json"),
+    previous: PreviousOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write the self-contained HTML catalog health report of a finished build."""
+    from feedsync.html_report import html_report_from_file
+
+    written = _guard(debug, lambda: html_report_from_file(source, html, previous=previous))
+    present.html_written(written, quiet)
+    raise typer.Exit(ExitCode.OK)
 
 
 @app.command()

@@ -107,6 +107,12 @@ def _red(n: int) -> str:
     return f"[red]{n}[/]" if n else "0"
 
 
+def html_written(path: Path, quiet: bool = False) -> None:
+    """On stderr: stdout may carry a --format json report."""
+    if not quiet:
+        err.print(f"wrote HTML report {escape(str(path))}")
+
+
 def channels(registry: dict[str, ModuleType]) -> None:
     for name, module in registry.items():
         out.print(

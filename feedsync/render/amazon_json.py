@@ -11,178 +11,148 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from feedsync.output import FeedFile, PendingFile
-from feedsync.render.values import _map, concat_columns
+from feedsync.render.values import data_bytes, join, present, text_array
 
 MAX_MESSAGES = 10_000
 MAX_BYTES = 10 * 1024 * 1024 - 64 * 1024  # headroom for the envelope
+_ID_OVERHEAD = len(',\n{"messageId":10000,')
 
 
-def _json_str(s: pd.Series) -> pd.Series:
-    """JSON string literal bodies, vectorised: XML-forbidden controls dropped, the rest escaped."""
-
-    def esc(a):
-        a = pc.replace_substring_regex(a, r"[\x00-\x08\x0B\x0C\x0E-\x1F]", "")
-        for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-            a = pc.replace_substring(a, raw, escaped)
-        return a
-
-    return _map(s, esc)
+def _json_str(s: pd.Series) -> pa.Array:
+    """JSON string literal bodies, vectorised: control characters dropped, the rest escaped."""
+    a = pc.replace_substring_regex(text_array(s), r"[\x00-\x08\x0B\x0C\x0E-\x1F]", "")
+    for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        a = pc.replace_substring(a, raw, escaped)
+    return a
 
 
-def _number(amount: pd.Series) -> pd.Series:
+def _number(amount: pd.Series) -> pa.Array:
     """JSON numbers with at most two decimals, exact (no float noise)."""
     cents = (amount * 100).round()
     whole = (cents // 100).astype("Int64").astype("str")
     frac = (cents % 100).astype("Int64").astype("str").str.zfill(2)
-    return (whole + "." + frac).where(amount.notna()).astype("str")
+    return join(whole, ".", frac)
 
 
-def _piece(present: pd.Series, text: pd.Series | str) -> pd.Series:
-    """`text` (ending with ',') where present, else ''."""
-    if isinstance(text, str):
-        text = pd.Series(text, index=present.index, dtype="str")
-    return text.where(present, "").fillna("").astype("str")
+def _when(mask: pd.Series, element: pa.Array) -> pa.Array:
+    """The element where mask holds, else null (left out of the message)."""
+    return pc.if_else(pa.array(mask.fillna(False).to_numpy(dtype=bool)), element, pa.scalar(None, element.type))
 
 
 def build_messages(
     frame: pd.DataFrame, *, marketplace_id: str, language_tag: str, fulfillment_channel_code: str, lead_time: int | None
-) -> list[bytes]:
-    """One serialised UPDATE message per row of the flat Amazon frame (see channels/amazon.py).
+) -> pa.Array:
+    """One serialised UPDATE message per row of the flat Amazon frame (see channels/amazon.py),
+    without its leading `{"messageId":N,` (the writer numbers messages per file).
 
     Built column-wise: each attribute is a string template filled from escaped columns, so the
     cost is per column, not per product (DESIGN.md section 4: per-item json.dumps dominated).
+    Every attribute element starts with ',' and a missing value makes the element null.
     """
-    if not len(frame):
-        return []
     mp = marketplace_id
-    tail = f'","language_tag":"{language_tag}","marketplace_id":"{mp}"}}]'
-    idx = frame.index
-    parts: list[pd.Series] = []
+    tagged = f'","language_tag":"{language_tag}","marketplace_id":"{mp}"}}]'
+    mp_tail = f'","marketplace_id":"{mp}"}}]'
+    parts: list[pa.Array | str] = []
 
     def text(name: str, col: str) -> None:
-        value = _json_str(frame[col])
-        parts.append(_piece(frame[col].notna(), f'"{name}":[{{"value":"' + value + tail + ","))
+        parts.append(join(f',"{name}":[{{"value":"', _json_str(frame[col]), tagged))
 
     text("item_name", "item_name")
     text("brand", "brand")
     text("product_description", "product_description")
-    bullets = _json_str(frame["bullet_point"]).str.replace(
-        "|", f'","language_tag":"{language_tag}","marketplace_id":"{mp}"}},{{"value":"', regex=False
+    bullets = pc.replace_substring(
+        _json_str(frame["bullet_point"]), "|", f'","language_tag":"{language_tag}","marketplace_id":"{mp}"}},{{"value":"'
     )
-    parts.append(_piece(frame["bullet_point"].notna(), '"bullet_point":[{"value":"' + bullets + tail + ","))
+    parts.append(join(',"bullet_point":[{"value":"', bullets, tagged))
     parts.append(
-        _piece(
-            frame["external_id"].notna(),
-            '"externally_assigned_product_identifier":[{"type":"'
-            + frame["external_id_type"].fillna("ean")
-            + '","value":"'
-            + _json_str(frame["external_id"])
-            + f'","marketplace_id":"{mp}"}}],',
+        join(
+            ',"externally_assigned_product_identifier":[{"type":"',
+            frame["external_id_type"].fillna("ean"),
+            '","value":"',
+            _json_str(frame["external_id"]),
+            mp_tail,
         )
     )
-    parts.append(
-        _piece(
-            frame["condition_type"].notna(),
-            '"condition_type":[{"value":"' + frame["condition_type"] + f'","marketplace_id":"{mp}"}}],',
-        )
-    )
+    parts.append(join(',"condition_type":[{"value":"', frame["condition_type"], mp_tail))
     text("color", "color")
     text("size", "size")
     level = frame["parentage_level"]
-    parts.append(_piece(level.notna(), '"parentage_level":[{"value":"' + level + f'","marketplace_id":"{mp}"}}],'))
-    theme = frame["variation_theme"]
+    parts.append(join(',"parentage_level":[{"value":"', level, mp_tail))
+    parts.append(_when(level.notna(), join(',"variation_theme":[{"name":"', frame["variation_theme"], mp_tail)))
     parts.append(
-        _piece(level.notna() & theme.notna(), '"variation_theme":[{"name":"' + theme + f'","marketplace_id":"{mp}"}}],')
-    )
-    parts.append(
-        _piece(
+        _when(
             level == "child",
-            '"child_parent_sku_relationship":[{"child_relationship_type":"variation","parent_sku":"'
-            + _json_str(frame["parent_sku"])
-            + f'","marketplace_id":"{mp}"}}],',
+            join(
+                ',"child_parent_sku_relationship":[{"child_relationship_type":"variation","parent_sku":"',
+                _json_str(frame["parent_sku"]),
+                mp_tail,
+            ),
         )
     )
     sellable = (level != "parent").fillna(True)
-    currency = frame["currency"]
-    discount = (
-        ',"discounted_price":[{"schedule":[{"start_at":"'
-        + frame["sale_start"]
-        + '","end_at":"'
-        + frame["sale_end"]
-        + '","value_with_tax":'
-        + _number(frame["discounted_price"])
-        + "}]}]"
+    discount = join(
+        ',"discounted_price":[{"schedule":[{"start_at":"',
+        frame["sale_start"],
+        '","end_at":"',
+        frame["sale_end"],
+        '","value_with_tax":',
+        _number(frame["discounted_price"]),
+        "}]}]",
     )
-    parts.append(
-        _piece(
-            sellable,
-            f'"purchasable_offer":[{{"marketplace_id":"{mp}","currency":"'
-            + currency
-            + '","audience":"ALL","our_price":[{"schedule":[{"value_with_tax":'
-            + _number(frame["our_price"])
-            + "}]}]"
-            + _piece(frame["discounted_price"].notna(), discount)
-            + "}],",
-        )
+    offer = join(
+        f',"purchasable_offer":[{{"marketplace_id":"{mp}","currency":"',
+        frame["currency"],
+        '","audience":"ALL","our_price":[{"schedule":[{"value_with_tax":',
+        _number(frame["our_price"]),
+        "}]}]",
+        discount,
+        "}]",
+        skip_missing=True,
     )
-    parts.append(
-        _piece(
-            sellable & frame["list_price"].notna(),
-            f'"list_price":[{{"marketplace_id":"{mp}","currency":"'
-            + currency
-            + '","value_with_tax":'
-            + _number(frame["list_price"])
-            + "}],",
-        )
+    parts.append(_when(sellable & frame["our_price"].notna(), offer))
+    list_price = join(
+        f',"list_price":[{{"marketplace_id":"{mp}","currency":"',
+        frame["currency"],
+        '","value_with_tax":',
+        _number(frame["list_price"]),
+        "}]",
     )
+    parts.append(_when(sellable, list_price))
     if fulfillment_channel_code == "DEFAULT":
-        qty = frame["quantity"].fillna(0).astype("Int64").astype("str")
         lead = f',"lead_time_to_ship_max_days":{lead_time}' if lead_time else ""
-        fa = '"fulfillment_availability":[{"fulfillment_channel_code":"DEFAULT","quantity":' + qty + lead + "}],"
+        qty = frame["quantity"].fillna(0).astype("Int64").astype("str")
+        fa = join(',"fulfillment_availability":[{"fulfillment_channel_code":"DEFAULT","quantity":', qty, lead + "}]")
     else:
-        fa = pd.Series(
-            f'"fulfillment_availability":[{{"fulfillment_channel_code":"{fulfillment_channel_code}"}}],',
-            index=idx,
-            dtype="str",
+        fa = join(
+            frame["sku"].str.slice(0, 0),
+            f',"fulfillment_availability":[{{"fulfillment_channel_code":"{fulfillment_channel_code}"}}]',
         )
-    parts.append(_piece(sellable, fa))
-    image = _json_str(frame["main_image"])
-    parts.append(
-        _piece(
-            frame["main_image"].notna(),
-            '"main_product_image_locator":[{"media_location":"' + image + f'","marketplace_id":"{mp}"}}],',
-        )
-    )
-    others = frame["other_images"].str.split("|")
+    parts.append(_when(sellable, fa))
+    parts.append(join(',"main_product_image_locator":[{"media_location":"', _json_str(frame["main_image"]), mp_tail))
+    others = pc.split_pattern(text_array(frame["other_images"]), "|")
     for i in range(1, 9):
-        url = others.str.get(i - 1) if frame["other_images"].notna().any() else frame["other_images"]
-        url = pd.Series(url, index=idx, dtype="str")
+        url = pc.binary_join(pc.list_slice(others, i - 1, i), pa.scalar("", pa.large_string()))
+        url = present(url)
         parts.append(
-            _piece(
-                url.notna() & (url != ""),
-                f'"other_product_image_locator_{i}":[{{"media_location":"'
-                + _json_str(url)
-                + f'","marketplace_id":"{mp}"}}],',
-            )
+            join(f',"other_product_image_locator_{i}":[{{"media_location":"', _json_str(pd.Series(url)), mp_tail)
         )
-    attrs = pd.concat(parts, axis=1)
-    attrs.columns = range(len(parts))
-    body = pd.Series(concat_columns(attrs, ""), index=idx, dtype="str").str.slice(0, -1)
-    message = (
-        '{"messageId":0,"sku":"'
-        + _json_str(frame["sku"])
-        + '","operationType":"UPDATE","productType":"'
-        + _json_str(frame["product_type"])
-        + '","requirements":"LISTING","attributes":{'
-        + body
-        + "}}"
+    attrs = pc.utf8_slice_codeunits(join(*parts, skip_missing=True), 1)
+    return join(
+        '"sku":"',
+        _json_str(frame["sku"]),
+        '","operationType":"UPDATE","productType":"',
+        _json_str(frame["product_type"]),
+        '","requirements":"LISTING","attributes":{',
+        attrs,
+        "}}",
     )
-    return [m.encode("utf-8") for m in message.tolist()]
 
 
 @dataclass
@@ -194,7 +164,7 @@ class AmazonWriter:
     folder: Path
     seller_id: str
     issue_locale: str
-    build: Any  # frame -> list[bytes] of messages with messageId 0
+    build: Any  # frame -> arrow string array of messages without their messageId
     compress: bool = False
     max_messages: int = MAX_MESSAGES
     max_bytes: int = MAX_BYTES
@@ -222,15 +192,29 @@ class AmazonWriter:
             self._current = None
 
     def write(self, frame: pd.DataFrame) -> None:
-        for msg in self.build(frame):
-            if self._current is None or self._count >= self.max_messages or self._size + len(msg) + 2 > self.max_bytes:
+        if not len(frame):
+            return
+        messages = self.build(frame)
+        lengths = pc.binary_length(messages).to_numpy() + _ID_OVERHEAD
+        pos, n = 0, len(messages)
+        while pos < n:
+            if self._current is None or self._count >= self.max_messages or self._size + lengths[pos] > self.max_bytes:
                 self._roll()
+            budget = self.max_bytes - self._size
+            fits = int(np.searchsorted(np.cumsum(lengths[pos : pos + self.max_messages - self._count]), budget, "right"))
+            take = max(fits, 1) if self._count == 0 else fits  # an oversized message still gets a file of its own
+            if take == 0:
+                self._roll()
+                continue
+            chunk = messages.slice(pos, take)
+            ids = pa.array(np.arange(self._count + 1, self._count + take + 1).astype(str), pa.large_string())
+            sep = pa.array(np.where(np.arange(self._count, self._count + take) == 0, "", ",\n"), pa.large_string())
+            data = data_bytes(join(sep, '{"messageId":', ids, ",", chunk))
             assert self._current is not None
-            self._count += 1
-            body = msg.replace(b'"messageId":0,', b'"messageId":%d,' % self._count, 1)
-            chunk = (b",\n" if self._count > 1 else b"") + body
-            self._current.write(chunk)
-            self._size += len(chunk)
+            self._current.write(data)
+            self._count += take
+            self._size += len(data)
+            pos += take
 
     def finish(self) -> list[FeedFile]:
         self._close_current()

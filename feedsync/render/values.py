@@ -12,12 +12,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # XML 1.0 forbids these code points even escaped; they also break spreadsheets and TSV parsers.
-_FORBIDDEN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\x{FFFE}\x{FFFF}]"
+FORBIDDEN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\x{FFFE}\x{FFFF}]"
 ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "CLP", "ISK", "VND", "UGX", "XAF", "XOF", "PYG", "HUF"})
 
 
 def strip_forbidden(s: pd.Series) -> pd.Series:
-    return _map(s, lambda a: pc.replace_substring_regex(a, _FORBIDDEN, ""))
+    return _map(s, lambda a: pc.replace_substring_regex(a, FORBIDDEN, ""))
 
 
 def single_line(s: pd.Series) -> pd.Series:
@@ -25,13 +25,14 @@ def single_line(s: pd.Series) -> pd.Series:
     return _map(s, lambda a: pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"[\t\r\n]+", " ")))
 
 
-def xml_escape(s: pd.Series) -> pd.Series:
-    def esc(a: pa.Array) -> pa.Array:
-        a = pc.replace_substring(a, "&", "&amp;")
-        a = pc.replace_substring(a, "<", "&lt;")
-        return pc.replace_substring(a, ">", "&gt;")
+def xml_escape_arrow(a: pa.Array) -> pa.Array:
+    a = pc.replace_substring(a, "&", "&amp;")
+    a = pc.replace_substring(a, "<", "&lt;")
+    return pc.replace_substring(a, ">", "&gt;")
 
-    return _map(s, esc)
+
+def xml_escape(s: pd.Series) -> pd.Series:
+    return _map(s, xml_escape_arrow)
 
 
 def _map(s: pd.Series, fn) -> pd.Series:
@@ -50,14 +51,18 @@ def money(amount: pd.Series, currency: pd.Series) -> pd.Series:
     return out.where(amount.notna()).astype("str")
 
 
+def _strftime(ts: pd.Series, fmt: str) -> pd.Series:
+    arr = pa.array(ts.astype("datetime64[ns, UTC]").array)
+    return pd.Series(pc.strftime(arr, format=fmt), index=ts.index, dtype="str")
+
+
 def iso_datetime(ts: pd.Series) -> pd.Series:
     """UTC timestamps as 2026-11-20T00:00+00:00 (minutes; the form Google and Meta document)."""
-    out = ts.dt.strftime("%Y-%m-%dT%H:%M+00:00")
-    return out.where(ts.notna()).astype("str")
+    return _strftime(ts, "%Y-%m-%dT%H:%M+00:00")
 
 
 def iso_date(ts: pd.Series) -> pd.Series:
-    return ts.dt.strftime("%Y-%m-%d").where(ts.notna()).astype("str")
+    return _strftime(ts, "%Y-%m-%d")
 
 
 def date_range(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -91,11 +96,49 @@ def int_text(s: pd.Series) -> pd.Series:
     return s.astype("Int64").astype("str").where(s.notna()).astype("str")
 
 
+def text_array(s: pd.Series) -> pa.Array:
+    return pa.array(s.astype("str").array).cast(pa.large_string())
+
+
+def _part(p: pa.Array | pd.Series | str) -> pa.Array | pa.Scalar:
+    if isinstance(p, str):
+        return pa.scalar(p, pa.large_string())
+    if isinstance(p, pd.Series):
+        return text_array(p)
+    return p.cast(pa.large_string()) if p.type != pa.large_string() else p
+
+
+def join(*parts: pa.Array | pd.Series | str, skip_missing: bool = False) -> pa.Array:
+    """Row-wise concatenation of columns and literals in one pass.
+
+    A missing part makes the row missing, unless `skip_missing` (then it counts as '').
+    """
+    args = [_part(p) for p in parts]
+    sep = pa.scalar("", pa.large_string())
+    if skip_missing:
+        return pc.binary_join_element_wise(*args, sep, null_handling="replace", null_replacement="")
+    return pc.binary_join_element_wise(*args, sep)
+
+
+def present(a: pa.Array) -> pa.Array:
+    """Missing or empty -> null, so an element built from it disappears."""
+    return pc.if_else(pc.equal(a, pa.scalar("", a.type)), pa.scalar(None, a.type), a)
+
+
 def concat_columns(frame: pd.DataFrame, sep: str) -> pa.Array:
     """Join the columns of every row with `sep` (missing -> empty)."""
-    cols = [pa.array(frame[c].astype("str").fillna(""), type=pa.large_string()) for c in frame.columns]
-    return pc.binary_join_element_wise(*cols, pa.scalar(sep, pa.large_string()))
+    cols = [text_array(frame[c]) for c in frame.columns]
+    return pc.binary_join_element_wise(*cols, pa.scalar(sep, pa.large_string()), null_handling="replace",
+                                       null_replacement="")
 
 
-def to_numpy_str(a: pa.Array) -> np.ndarray:
-    return np.asarray(a.to_pylist(), dtype=object)
+def data_bytes(a: pa.Array) -> bytes:
+    """The bytes of all values of a string array, back to back (no per-value Python objects)."""
+    a = a.cast(pa.large_string())
+    if len(a) == 0:
+        return b""
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    offsets = np.frombuffer(a.buffers()[1], dtype=np.int64)[a.offset : a.offset + len(a) + 1]
+    data = a.buffers()[2]
+    return bytes(memoryview(data)[offsets[0] : offsets[-1]]) if data is not None else b""

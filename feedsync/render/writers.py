@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from feedsync.output import FeedFile, PendingFile
-from feedsync.render.values import concat_columns, single_line, xml_escape
+from feedsync.render.values import data_bytes, join, present, text_array, xml_escape_arrow
 from feedsync.resources import template_env
-from feedsync.vector import matches
 
 G_NS = "http://base.google.com/ns/1.0"
 
@@ -75,20 +76,22 @@ class DelimitedWriter(FeedWriter):
         file.write((self.delimiter.join(self.columns) + "\n").encode())
 
     def render(self, frame: pd.DataFrame) -> bytes:
-        cells = pd.DataFrame(index=frame.index)
         needs = "[" + self.delimiter + '"\r\n]|^\\s|\\s$'
+        cells = []
         for col in self.columns:
-            s = frame[col].astype("str").fillna("") if col in frame else pd.Series("", index=frame.index, dtype="str")
+            s = frame[col] if col in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
+            a = text_array(s.astype("str"))
             if self.single_line:
-                s = single_line(s)
+                a = pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"[\t\r\n]+", " "))
             if self.neutralise_formulas:
-                s = s.where(~matches(s, r"^[=+\-@]"), "'" + s)
-            quote = matches(s, needs)
-            if quote.any():
-                s = s.where(~quote, '"' + s.str.replace('"', '""', regex=False) + '"')
-            cells[col] = s
-        lines = concat_columns(cells, self.delimiter)
-        return ("\n".join(lines.to_pylist()) + "\n").encode("utf-8")
+                a = pc.if_else(pc.match_substring_regex(a, r"^[=+\-@]").fill_null(False), join("'", a), a)
+            quote = pc.match_substring_regex(a, needs).fill_null(False)
+            if pc.any(quote).as_py():
+                a = pc.if_else(quote, join('"', pc.replace_substring(a, '"', '""'), '"'), a)
+            cells.append(a)
+        sep = pa.scalar(self.delimiter, pa.large_string())
+        lines = pc.binary_join_element_wise(*cells, sep, null_handling="replace", null_replacement="")
+        return data_bytes(join(lines, "\n"))
 
 
 @dataclass
@@ -120,17 +123,14 @@ class RssWriter(FeedWriter):
         file.write(self._envelope()[1].encode())
 
     def render(self, frame: pd.DataFrame) -> bytes:
-        parts = pd.DataFrame(index=frame.index)
-        parts["_open"] = pd.Series("<item>\n", index=frame.index, dtype="str")
+        parts: list[pa.Array | str] = ["<item>\n"]
         for col in self.columns:
             if col not in frame:
                 continue
             tag = col if col in self.plain else f"g:{col}"
-            value = xml_escape(frame[col].astype("str"))
+            value = present(xml_escape_arrow(text_array(frame[col])))
             if col in self.repeated:
-                value = value.str.replace(",", f"</{tag}>\n<{tag}>", regex=False)
-            element = f"<{tag}>" + value + f"</{tag}>\n"
-            parts[col] = element.where(value.notna() & (value != ""), "")
-        parts["_close"] = pd.Series("</item>", index=frame.index, dtype="str")
-        joined = concat_columns(parts, "")
-        return ("\n".join(joined.to_pylist()) + "\n").encode("utf-8")
+                value = pc.replace_substring(value, ",", f"</{tag}>\n<{tag}>")
+            parts.append(join(f"<{tag}>", value, f"</{tag}>\n"))
+        parts.append("</item>\n")
+        return data_bytes(join(*parts, skip_missing=True))

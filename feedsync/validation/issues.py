@@ -40,8 +40,11 @@ class Issue:
         return asdict(self)
 
 
+_EMPTY = pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in ISSUE_COLUMNS})
+
+
 def empty_issues() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in ISSUE_COLUMNS})
+    return _EMPTY.copy()
 
 
 def issues_where(
