@@ -18,7 +18,7 @@ import pandas as pd
 
 from feedsync.catalog import clean_text, fill_url_templates, normalise
 from feedsync.channels import CHANNELS
-from feedsync.channels.common import ChannelContext
+from feedsync.channels.common import ChannelContext, product_checks
 from feedsync.columns import ROW
 from feedsync.config import Config
 from feedsync.errors import FeedsyncError
@@ -95,6 +95,11 @@ def run(
             f"{raw.source}: the catalog has no id column",
             hint="name the SKU column `id`, or map it with [catalog.columns]",
         )
+    if not len(frame):
+        raise FeedsyncError(
+            f"{raw.source}: the catalog has no products, only a header",
+            hint="export the catalog again; feeds built from it would remove every product from the channels",
+        )
     duplicate = ids.duplicated() & ids.notna()
     empty = pd.Series(pd.NA, index=frame.index, dtype="str")
     fam = _families(
@@ -152,8 +157,10 @@ def run(
             p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
             online, prov = apply_stock(p, stock)
             provenance.append(prov)
+            shared_checks = product_checks(online)
             for c in chosen:
                 module, ctx = CHANNELS[c.name], contexts[c.name]
+                ctx.batch_checks = shared_checks
                 cp, prov = apply_channel(online, prices, c)
                 provenance.append(prov)
                 products = cp if c.name == "amazon" else cp.loc[~cp["is_parent"]]
@@ -185,11 +192,15 @@ def run(
         raise
 
     all_issues = concat_issues(issues)
-    catalog_issue_counts = Counter(all_issues.loc[all_issues["channel"] == "", "code"].tolist())
+    catalog_issues = all_issues.loc[all_issues["channel"] == ""]
+    catalog_issue_counts = Counter(catalog_issues["code"].tolist())
+    # one code can carry both severities (a negative quantity is a warning, "2.5" an error)
+    catalog_errors = int((catalog_issues["severity"] == "error").sum())
+    catalog_warnings = int((catalog_issues["severity"] == "warning").sum())
     for c in chosen:
         s = summaries[c.name]
-        s.errors += sum(n for code, n in catalog_issue_counts.items() if _severity(all_issues, code) == "error")
-        s.warnings += sum(n for code, n in catalog_issue_counts.items() if _severity(all_issues, code) == "warning")
+        s.errors += catalog_errors
+        s.warnings += catalog_warnings
         code_counts[c.name].update(catalog_issue_counts)
         s.top_codes = code_counts[c.name].most_common(5)
         s.items = sum(f.items for f in feeds if f.channel == c.name and f.format == c.formats[0])
@@ -224,10 +235,6 @@ def run(
         write_atomic(out_dir / "report.json", dumps(report.to_dict()))
         write_atomic(out_dir / "manifest.json", dumps(result.manifest))
     return result
-
-
-def _severity(issues: pd.DataFrame, code: str) -> str:
-    return str(issues.loc[issues["code"] == code, "severity"].iloc[0])
 
 
 def _excluded(channel: str, rows: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:

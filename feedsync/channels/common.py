@@ -28,6 +28,7 @@ class ChannelContext:
     now: datetime
     store_stock: pd.DataFrame | None = None  # sku, location, quantity (google_local)
     casefold_duplicates: frozenset[str] = field(default_factory=frozenset)  # lower-cased ids that collide
+    batch_checks: pd.DataFrame | None = None  # product_checks() of the current batch, shared by channels
 
     @property
     def name(self) -> str:
@@ -62,55 +63,24 @@ def sale_plan(p: pd.DataFrame, ctx: ChannelContext, *, fill_window: bool) -> Sal
     return Sale(send=send, start=start, end=end)
 
 
-def common_checks(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
-    ch = ctx.name
-    now = ctx.now_ts
+def _when(ts: pd.Series, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:
+    return ts.dt.strftime(fmt).astype("str")
+
+
+def product_checks(p: pd.DataFrame) -> pd.DataFrame:
+    """Checks whose verdict is the same on every channel (GTIN, URLs): run once per batch."""
     out = []
     problems = gtin_problems(p["gtin"])
-    messages = gtin_messages(p["gtin"], problems)
     for code in ("invalid-gtin", "restricted-gtin"):
-        out.append(issues_where(p, problems == code, code=code, field="gtin", message=messages, channel=ch))
-    has = p["sale_price"].notna() & p["price"].notna()
-    not_below = has & (p["sale_price"] >= p["price"])
-    out.append(
-        issues_where(
-            p,
-            not_below,
-            code="sale-not-below-price",
-            field="sale_price",
-            channel=ch,
-            message="sale_price " + p["sale_price"].astype("str") + " is not below price " + p["price"].astype("str"),
+        out.append(
+            issues_where(
+                p,
+                problems == code,
+                code=code,
+                field="gtin",
+                message=lambda hit: gtin_messages(hit["gtin"], problems[hit.index]),
+            )
         )
-    )
-    start, end = p["sale_price_start"], p["sale_price_end"]
-    bad_order = start.notna() & end.notna() & (end <= start)
-    out.append(
-        issues_where(
-            p,
-            bad_order,
-            code="sale-window-order",
-            field="sale_price_end",
-            channel=ch,
-            value=end.dt.strftime("%Y-%m-%d %H:%M").astype("str"),
-            message="the sale ends ("
-            + end.dt.strftime("%Y-%m-%d %H:%M").astype("str")
-            + ") before it starts ("
-            + start.dt.strftime("%Y-%m-%d %H:%M").astype("str")
-            + ")",
-        )
-    )
-    ended = has & ~not_below & ~bad_order & end.notna() & (end <= now)
-    out.append(
-        issues_where(
-            p,
-            ended,
-            code="sale-ended",
-            field="sale_price_end",
-            channel=ch,
-            value=end.dt.strftime("%Y-%m-%d %H:%M").astype("str"),
-            message="the sale ended " + end.dt.strftime("%Y-%m-%d").astype("str") + "; only the regular price is sent",
-        )
-    )
     for col in ("link", "image_link"):
         bad = p[col].notna() & ~matches(p[col], URL_RE)
         out.append(
@@ -119,25 +89,81 @@ def common_checks(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
                 bad,
                 code="invalid-url",
                 field=col,
-                channel=ch,
-                message=col + " '" + p[col].fillna("").str.slice(0, 80) + "' is not an http(s) URL",
+                message=lambda hit, col=col: col + " '" + hit[col].str.slice(0, 80) + "' is not an http(s) URL",
             )
         )
     extra = p["additional_image_links"].dropna().str.split("|").explode()
-    bad_extra = pd.Series(
-        p.index.isin(extra.index[~matches(extra.astype("str"), URL_RE).to_numpy()]), index=p.index
-    )
+    bad_extra = pd.Series(p.index.isin(extra.index[~matches(extra.astype("str"), URL_RE).to_numpy()]), index=p.index)
     out.append(
         issues_where(
             p,
             bad_extra,
             code="invalid-url",
             field="additional_image_links",
-            channel=ch,
             message="additional_image_links has a value that is not an http(s) URL",
         )
     )
     return concat_issues(out)
+
+
+def sale_checks(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
+    """Sale price against price and window: per channel, since prices may be overridden per channel."""
+    ch = ctx.name
+    has = p["sale_price"].notna() & p["price"].notna()
+    not_below = has & (p["sale_price"] >= p["price"])
+    start, end = p["sale_price_start"], p["sale_price_end"]
+    bad_order = start.notna() & end.notna() & (end <= start)
+    ended = has & ~not_below & ~bad_order & end.notna() & (end <= ctx.now_ts)
+    return concat_issues(
+        [
+            issues_where(
+                p,
+                not_below,
+                code="sale-not-below-price",
+                field="sale_price",
+                channel=ch,
+                message=lambda hit: (
+                    "sale_price "
+                    + hit["sale_price"].map("{:.2f}".format).astype("str")
+                    + " is not below price "
+                    + hit["price"].map("{:.2f}".format).astype("str")
+                ),
+            ),
+            issues_where(
+                p,
+                bad_order,
+                code="sale-window-order",
+                field="sale_price_end",
+                channel=ch,
+                value=lambda hit: _when(hit["sale_price_end"]),
+                message=lambda hit: (
+                    "the sale ends ("
+                    + _when(hit["sale_price_end"])
+                    + ") before it starts ("
+                    + _when(hit["sale_price_start"])
+                    + ")"
+                ),
+            ),
+            issues_where(
+                p,
+                ended,
+                code="sale-ended",
+                field="sale_price_end",
+                channel=ch,
+                value=lambda hit: _when(hit["sale_price_end"]),
+                message=lambda hit: (
+                    "the sale ended " + _when(hit["sale_price_end"], "%Y-%m-%d") + "; only the regular price is sent"
+                ),
+            ),
+        ]
+    )
+
+
+def common_checks(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
+    """Every channel's share of the semantic checks, for the products it is offered."""
+    shared = ctx.batch_checks if ctx.batch_checks is not None else product_checks(p)
+    mine = shared.loc[shared["row"].isin(p["_row"])].assign(channel=ctx.name)
+    return concat_issues([mine, sale_checks(p, ctx)])
 
 
 def duplicate_check(p: pd.DataFrame, ids: pd.Series, ctx: ChannelContext, *, casefold: bool) -> pd.DataFrame:

@@ -56,6 +56,7 @@ COLUMNS = (
     "shipping_weight",
     "quantity_to_sell_on_facebook",
 )
+SAFE_TITLE = 150  # the hard cap is 200 (schema); older Meta templates cap titles at 150
 AVAILABILITY = {
     "in_stock": "in stock",
     "out_of_stock": "out of stock",
@@ -101,6 +102,7 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
 
 def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     none = p["brand"].isna() & p["gtin"].isna() & p["mpn"].isna()
+    long_title = (frame["title"].str.len() > SAFE_TITLE) & (frame["title"].str.len() <= 200)
     return concat_issues(
         [
             common_checks(p, ctx),
@@ -111,6 +113,19 @@ def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataF
                 field="brand",
                 channel=NAME,
                 message="Meta needs at least one of brand, gtin or mpn; this product has none",
+            ),
+            issues_where(
+                frame,
+                long_title,
+                code="too-long",
+                field="title",
+                channel=NAME,
+                severity="warning",
+                message=lambda hit: (
+                    "title is "
+                    + hit["title"].str.len().astype("str")
+                    + f" characters; Meta accepts 200 but its templates advise at most {SAFE_TITLE}"
+                ),
             ),
         ]
     )

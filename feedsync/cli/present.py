@@ -68,36 +68,32 @@ def report(
 
 
 def _text(r: Report, feeds: list[FeedFile] | None, out_dir: Path | None) -> None:
-    table = Table(title=None, box=None, pad_edge=False, header_style="bold")
-    for col in ("channel", "products", "excluded", "items", "errors", "warnings", "top issues"):
-        table.add_column(col, justify="right" if col not in ("channel", "top issues") else "left")
+    cat = r.catalog
+    out.print(
+        f"catalog {escape(str(cat.get('source')))} ({cat.get('format')}"
+        + (f", {cat['encoding']}" if cat.get("encoding") else "")
+        + f"): {cat.get('rows', 0)} rows, {cat.get('parents', 0)} variant parents"
+    )
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("channel", "products", "excluded", "items", "errors", "warnings"):
+        table.add_column(col, justify="left" if col == "channel" else "right")
     for s in r.channels.values():
-        tops = ", ".join(f"{c} ({n})" for c, n in s.top_codes[:3])
-        table.add_row(
-            s.channel,
-            str(s.products_in),
-            _red(s.excluded),
-            str(s.items) if feeds is not None else "-",
-            _red(s.errors),
-            str(s.warnings),
-            tops,
-        )
+        items = str(s.items) if feeds is not None else "-"
+        table.add_row(s.channel, str(s.products_in), _red(s.excluded), items, _red(s.errors), str(s.warnings))
     out.print(table)
-    issues = r.issue_list()
-    errors = [i for i in issues if i.severity == "error"]
-    shown = (errors + [i for i in issues if i.severity != "error"])[:MAX_SHOWN]
-    if shown:
-        out.print()
-    for i in shown:
-        where = f"row {i.row}" if i.row is not None else "file"
-        color = "red" if i.severity == "error" else "yellow"
-        chan = f"{i.channel} " if i.channel else ""
+    grouped = r.grouped_issues()
+    if grouped:
+        out.print(f"\n{r.errors} errors, {r.warnings} warnings; first of {len(grouped)} distinct issues:")
+    for issue, chans in grouped[:MAX_SHOWN]:
+        where = f"row {issue.row}" if issue.row is not None else "file"
+        color = "red" if issue.severity == "error" else "yellow"
+        scope = ", ".join(chans) if chans else "all channels"
         out.print(
-            f"[{color}]{i.severity}[/] {escape(chan)}{escape(where)} sku={escape(i.sku or '-')} "
-            f"[bold]{i.code}[/]: {escape(i.message)}"
+            f"  [{color}]{issue.severity:7}[/] {escape(where):9} sku={escape(issue.sku or '-')} "
+            f"[bold]{issue.code}[/] [dim]({escape(scope)})[/]: {escape(issue.message)}"
         )
-    if len(issues) > len(shown):
-        out.print(f"... and {len(issues) - len(shown)} more issues (full list: --format json, or report.json)")
+    if len(grouped) > MAX_SHOWN:
+        out.print(f"  ... and {len(grouped) - MAX_SHOWN} more (full list: --format json, or report.json)")
     if feeds is not None and out_dir is not None:
         n_items = sum(f.items for f in feeds)
         out.print(f"\nwrote {len(feeds)} feed files ({n_items} items) to {out_dir}/ with manifest.json and report.json")

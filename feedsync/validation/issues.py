@@ -6,6 +6,7 @@ Checks are vectorised, so issues are produced in bulk as DataFrames with ISSUE_C
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -53,20 +54,25 @@ def issues_where(
     *,
     code: str,
     field: str,
-    message: str | pd.Series,
+    message: str | pd.Series | Callable[[pd.DataFrame], pd.Series],
     channel: str = "",
-    value: pd.Series | None = None,
+    value: pd.Series | Callable[[pd.DataFrame], pd.Series] | None = None,
     severity: str | None = None,
 ) -> pd.DataFrame:
     """Issues for the rows of `frame` where `mask` is true.
 
-    `frame` must carry `_row` (source record number) and `id`. `message` may be one string
-    for all rows or a Series aligned with `frame` (vectorised wording).
+    `frame` must carry `_row` (source record number) and `id`. `message` (and `value`) may be
+    one string for all rows, a Series aligned with `frame`, or a function of the offending rows
+    (so wording is only built for the few rows that need it).
     """
     mask = mask.fillna(False).astype(bool)
     if not mask.any():
         return empty_issues()
     hit = frame.loc[mask]
+    if callable(value):
+        value = pd.Series(value(hit), index=hit.index).reindex(frame.index)
+    if callable(message):
+        message = pd.Series(message(hit), index=hit.index).reindex(frame.index)
     raw = hit[field] if value is None and field in hit else (value[mask] if value is not None else None)
     if raw is None:
         shown = pd.Series("", index=hit.index, dtype="str")

@@ -59,6 +59,19 @@ class Report:
     def issue_list(self) -> list[Issue]:
         return issue_records(self.issues)
 
+    def grouped_issues(self) -> list[tuple[Issue, list[str]]]:
+        """Issues with the same code, row, SKU and field on several channels, shown once with
+        the channels they concern (errors first, then by row)."""
+        if not len(self.issues):
+            return []
+        df = self.issues.assign(_err=self.issues["severity"] != "error", _row=self.issues["row"].fillna(-1))
+        keys = ["_err", "_row", "code", "sku", "field"]
+        out = []
+        for _, group in df.sort_values(keys, kind="stable").groupby(keys, sort=False, dropna=False):
+            first = issue_records(group.iloc[:1][ISSUE_COLUMNS])[0]
+            out.append((first, [c for c in dict.fromkeys(group["channel"]) if c]))
+        return out
+
     def excluded_products(self) -> int:
         """Distinct catalog products left out of at least one channel."""
         return int(self.excluded["row"].nunique()) if len(self.excluded) else 0
