@@ -1,0 +1,350 @@
+"""String plumbing the source readers and platform adapters share.
+
+Everything here takes and returns whole columns: exports run to millions of rows, so the work
+is done by pyarrow's string kernels, and the few steps that need Python (html.unescape, date
+parsing, typed cells from Excel or a database) run once per distinct value, not once per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from feedsync.catalog import clean_text
+from feedsync.errors import SourceError
+from feedsync.vector import arrow
+
+# ---------------------------------------------------------------------------------------------
+# HTML to plain text
+
+# RE2 (pyarrow's regex engine) has no \b and an ASCII-only \s; pandas falls back to Python's
+# re (slow, per value) for those, so boundaries are spelled out.
+_WS = "[ \t\n\r\f\v]"
+_END_OF_NAME = f"(?:{_WS}|/|>)"
+_DROPPED = [r"(?s)<!--.*?-->"] + [
+    rf"(?is)<{tag}{_END_OF_NAME}.*?</{tag}{_WS}*>" for tag in ("script", "style", "head", "template")
+]
+_BLOCK_TAGS = (
+    "address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|figure|footer|h[1-6]|header|hr|li|"
+    "main|nav|ol|p|pre|section|table|tbody|tfoot|thead|tr|ul"
+)
+_BLOCK = rf"(?i)</?(?:{_BLOCK_TAGS})(?:(?:{_WS}|/)[^>]*)?>"
+_CELL = rf"(?i)</?t[dh](?:(?:{_WS}|/)[^>]*)?>"
+_TAG = r"</?[A-Za-z][^>]*>|<![^>]*>|<\?[^>]*>"
+# Horizontal white space, including what &nbsp; and friends decode to.
+_SPACE = "[ \t\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+"
+
+
+# Entities common enough to decode with Arrow; &amp; goes last so "&amp;lt;" stays "&lt;".
+_COMMON_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"), ("&nbsp;", "\u00a0"))
+_ENTITY_START = r"&(?:#[0-9xX]|[A-Za-z])"
+
+
+def _unescape(text: pd.Series) -> pd.Series:
+    """html.unescape semantics; Python runs only on values with entities beyond the common ones."""
+    arr = arrow(text)
+    for entity, char in _COMMON_ENTITIES:
+        arr = pc.replace_substring(arr, entity, char)
+    rare = pc.greater(pc.count_substring_regex(arr, _ENTITY_START), pc.count_substring(arr, "&amp;"))
+    rare = rare.fill_null(False).to_numpy(zero_copy_only=False)
+    out = pd.Series(pc.replace_substring(arr, "&amp;", "&"), index=text.index, dtype="str")
+    if rare.any():
+        out[rare] = [html.unescape(v) for v in pd.Series(arr.filter(rare), dtype="str")]
+    return out
+
+
+def html_to_text(series: pd.Series) -> pd.Series:
+    """Plain text from HTML: tags dropped, entities decoded, white space collapsed.
+
+    Block elements (p, br, li, div, headings ...) become line breaks so paragraphs and bullet
+    points stay apart; runs of blank lines collapse to one line break. Text that is empty
+    afterwards becomes NA.
+    """
+    codes, uniques = pd.factorize(series.astype("str"))
+    if not len(uniques):
+        return pd.Series(pd.NA, index=series.index, dtype="str")
+    text = pd.Series(uniques, dtype="str")
+    for pattern in _DROPPED:
+        text = text.str.replace(pattern, " ", regex=True)
+    text = text.str.replace(_BLOCK, "\n", regex=True)
+    text = text.str.replace(_CELL, " ", regex=True)
+    text = text.str.replace(_TAG, "", regex=True)
+    text = _unescape(text)
+    text = text.str.replace(_SPACE, " ", regex=True)
+    text = text.str.replace(r" ?\n[ \n]*", "\n", regex=True).str.strip()
+    text = text.mask(text == "")
+    out = text.take(np.where(codes < 0, 0, codes)).set_axis(series.index)
+    return out.mask(codes < 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text columns
+
+
+_NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def to_number(series: pd.Series) -> pd.Series:
+    """float64 from text; NaN where the text is missing or not a plain number.
+
+    pd.to_numeric goes through Python objects for Arrow strings; a regex check and an Arrow
+    cast do the same in a fraction of the time.
+    """
+    arr = arrow(series)
+    ok = pc.fill_null(pc.match_substring_regex(arr, _NUMBER), False)
+    numbers = pc.cast(pc.if_else(ok, arr, pa.scalar(None, pa.large_string())), pa.float64())
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=series.index, dtype="float64")
+
+
+def has_text(series: pd.Series) -> bool:
+    """Whether any cell is non-empty: a cheap test that lets callers skip blank columns."""
+    longest = pc.max(pc.utf8_length(arrow(series))).as_py()
+    return bool(longest)
+
+
+def join_nonblank(parts: Sequence[pd.Series], sep: str = "|") -> pd.Series:
+    """Row-wise join of the non-missing values of several aligned text columns."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = (out + sep + part).fillna(out).fillna(part)
+    return out
+
+
+def _rejoin(values: pa.Array, owner: np.ndarray, n: int, sep: str) -> pd.Series:
+    """Join `values` (sorted by `owner`, an int array of positions 0..n-1) into n strings."""
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n), out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    joined = pd.Series(pc.binary_join(lists, pa.scalar(sep, pa.large_string())), dtype="str")
+    return joined.mask(joined == "")
+
+
+def join_by(keys: pd.Series, values: pd.Series, sep: str = "|") -> pd.Series:
+    """The non-missing `values` of each key joined by `sep`, in row order; indexed by key.
+
+    Vectorised (one Arrow kernel), unlike groupby().agg(sep.join), which calls Python per group.
+    """
+    keep = values.notna() & keys.notna()
+    codes, uniques = pd.factorize(keys[keep])
+    order = np.argsort(codes, kind="stable")
+    vals = pa.array(values[keep].astype("str").to_numpy(dtype=object)[order], type=pa.large_string())
+    return _rejoin(vals, codes[order], len(uniques), sep).set_axis(pd.Index(uniques, name=keys.name))
+
+
+def remove_item(lists: pd.Series, item: pd.Series, sep: str = "|") -> pd.Series:
+    """`lists` (values joined by `sep`) without the value `item` holds on the same row."""
+    parts = pc.split_pattern(arrow(lists), sep)
+    flat = pc.list_flatten(parts)
+    owner = pc.list_parent_indices(parts)
+    drop = pc.equal(flat, arrow(item).take(owner))
+    keep = pc.invert(pc.fill_null(drop, False))
+    out = _rejoin(flat.filter(keep), owner.filter(keep).to_numpy(), len(lists), sep)
+    return out.set_axis(lists.index).mask(lists.isna())
+
+
+# Attribute labels (Shopify options, WooCommerce attributes, Magento attribute codes) that name
+# a canonical column, keyed by their snake_case form.
+ATTRIBUTE_COLUMNS = {
+    "color": "color",
+    "colour": "color",
+    "size": "size",
+    "material": "material",
+    "pattern": "pattern",
+    "gender": "gender",
+    "age_group": "age_group",
+}
+
+
+def _column_name(label: str, taken: set[str]) -> str | None:
+    key = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+    if not key:
+        return None
+    if key in ATTRIBUTE_COLUMNS:
+        return ATTRIBUTE_COLUMNS[key]
+    return f"attribute_{key}" if key in taken else key
+
+
+def attribute_columns(
+    pairs: Iterable[tuple[pd.Series, pd.Series]], *, reserved: Iterable[str] = ()
+) -> dict[str, pd.Series]:
+    """Columns from (label, value) column pairs, e.g. Option1 Name / Option1 Value.
+
+    Labels that name a canonical attribute (Color, Colour, Size ...) fill that column; other
+    labels become extra columns named by their snake_case label, prefixed `attribute_` when
+    that would clash with a canonical or `reserved` column. The first pair that gives a row a
+    value for a column wins. Labels are few, so each distinct label is looked at once.
+    """
+    from feedsync.columns import CANONICAL
+
+    taken = set(CANONICAL) | set(reserved)
+    out: dict[str, pd.Series] = {}
+    for label, value in pairs:
+        codes, labels = pd.factorize(label)
+        names = [_column_name(str(v), taken) for v in labels]
+        codes = np.where(value.notna().to_numpy(), codes, -1)
+        for name in dict.fromkeys(names[i] for i in np.unique(codes[codes >= 0]) if names[i]):
+            wanted = [i for i, n in enumerate(names) if n == name]
+            got = value.where(np.isin(codes, wanted))
+            out[name] = out[name].fillna(got) if name in out else got
+    return out
+
+
+def inherit(frame: pd.DataFrame, source: np.ndarray, columns: Iterable[str]) -> None:
+    """Fill empty cells of `columns` in place from row `source[i]` (a position; -1 = none).
+
+    Variants take what they leave empty (description, images, brand ...) from their parent.
+    """
+    has = source >= 0
+    if not has.any():
+        return
+    at = np.where(has, source, 0)
+    for col in columns:
+        if col in frame:
+            donor = frame[col].take(at).where(has).set_axis(frame.index)
+            frame[col] = frame[col].fillna(donor)
+
+
+def text_frame(columns: dict[str, pd.Series] | pd.DataFrame, rows: pd.Series | np.ndarray) -> pd.DataFrame:
+    """A raw catalog frame: canonical columns first (in columns.py order), then extras, all
+    text, then ROW (Int64)."""
+    from feedsync.columns import CANONICAL, ROW
+
+    frame = pd.DataFrame(columns)
+    canonical = [c for c in CANONICAL if c in frame]
+    extras = [c for c in frame.columns if c not in canonical and c != ROW]
+    out = frame[canonical + extras]
+    out = out.astype({c: "str" for c in out.columns if out[c].dtype != "str"})
+    out[ROW] = pd.array(np.asarray(rows), dtype="Int64")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed values (Excel cells, database rows) as text
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        return _float_text(float(value))
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None and value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _float_text(value: float) -> str:
+    if value.is_integer() and abs(value) < 2**63:
+        return str(int(value))
+    return repr(value)
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Typed values as the strings a raw catalog holds: 12.0 -> '12', 49.95 -> '49.95',
+    dates ISO 8601 (midnight datetimes as plain dates), booleans 'true'/'false', None -> NA."""
+    kind = series.dtype.kind
+    if isinstance(series.dtype, pd.StringDtype):
+        return series.astype("str")
+    if kind in "iu":
+        return series.astype("str")
+    if kind == "f":
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2**63)
+        out = series.astype("str")
+        out[whole] = pd.Series(values[whole].astype("int64"), index=series.index[whole]).astype("str")
+        return out
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = pd.Series([_cell_text(v) for v in uniques], dtype="str")
+    if not len(texts):
+        return pd.Series(pd.NA, index=series.index, dtype="str")
+    out = texts.take(np.where(codes < 0, 0, codes)).set_axis(series.index)
+    return out.mask(codes < 0)
+
+
+def frame_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text, headers as str (Excel and databases may give numbers)."""
+    return pd.DataFrame({str(c): as_text(frame[c]) for c in frame.columns}, index=frame.index)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+
+_US_DATE = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}(?:[^0-9]|$)"
+_US_FORMATS = ("%m/%d/%y", "%m/%d/%Y", "%m/%d/%y, %I:%M %p", "%m/%d/%Y, %I:%M %p", "%m/%d/%Y %H:%M:%S")
+
+
+def _us_date(value: str) -> str:
+    for fmt in _US_FORMATS:
+        try:
+            parsed = dt.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return parsed.date().isoformat() if parsed.time() == dt.time(0) else parsed.isoformat()
+    return value
+
+
+def iso_date_text(series: pd.Series) -> pd.Series:
+    """Dates as ISO 8601 text: '2026-05-01 00:00:00' -> '2026-05-01', '5/1/26' -> '2026-05-01'.
+
+    MySQL's zero date means "none" and becomes NA; anything unreadable is kept as it is, so
+    the normaliser reports it with its row.
+    """
+    text = clean_text(series)
+    text = text.mask(text.str.startswith("0000-00-00"))
+    text = text.str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]00:00(?::00)?$", r"\1", regex=True)
+    text = text.str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9])", r"\1T\2", regex=True)
+    us = text.str.contains(_US_DATE, regex=True).fillna(False).astype(bool)
+    if us.any():
+        codes, uniques = pd.factorize(text[us])
+        text[us] = pd.Series([_us_date(v) for v in uniques], dtype="str").take(codes).to_numpy()
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers
+
+
+def match_headers(raw: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
+    """`raw` with headers that equal a known name up to case, white space or a BOM renamed
+    to the known spelling, so adapters can index by the names the platform documents."""
+    wanted = {" ".join(k.lower().split()): k for k in known}
+    renames = {}
+    for col in raw.columns:
+        key = " ".join(str(col).lstrip("\ufeff").lower().split())
+        if key in wanted and col != wanted[key] and wanted[key] not in raw.columns:
+            renames[col] = wanted[key]
+    return raw.rename(columns=renames) if renames else raw
+
+
+def require_columns(
+    raw: pd.DataFrame, required: Iterable[str], *, kind: str, path: Path | str | None, hint: str
+) -> None:
+    """Raise SourceError naming the file and the columns an export of `kind` must have."""
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        where = f"{path}: " if path else ""
+        raise SourceError(
+            f"{where}not a complete {kind} export: missing column(s) {', '.join(repr(c) for c in missing)}",
+            hint=hint,
+        )
