@@ -106,8 +106,16 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def commit_all(pending: list[PendingFile]) -> None:
-    for p in pending:
-        p.commit()
+    try:
+        for p in pending:
+            p.commit()
+    except OSError as e:
+        for q in pending:
+            q.abort()  # files not yet renamed must not stay behind as temporary files
+        raise OutputError(
+            f"cannot move {p.final.name} into place in {p.final.parent}: {e.strerror}",
+            hint="check free disk space and permissions, then run the build again",
+        ) from None
     for folder in {p.final.parent for p in pending}:
         _fsync_dir(folder)
 
