@@ -57,6 +57,10 @@ WEIGHT_UNITS = {
     "pounds": "lb",
 }
 
+# Beyond these, float64 no longer holds cents / whole units exactly: such values are typos.
+MAX_AMOUNT = 1e13
+MAX_QUANTITY = 2**53
+
 _NUMBER = r"([+-]?\d+(?:\.\d+)?)"
 _MONEY_RE = rf"^{_NUMBER}(?:\s*([A-Za-z]{{3}}))?$"
 _WEIGHT_RE = rf"^{_NUMBER}\s*([A-Za-z]*)$"
@@ -140,6 +144,13 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
             col + " " + text.fillna("") + (" must be above zero" if col == "price" else " must not be negative"),
             value=text,
         )
+        flag(
+            (number >= MAX_AMOUNT).fillna(False),
+            "invalid-price",
+            col,
+            col + " " + text.fillna("") + " is too large; check for a typo",
+            value=text,
+        )
         f[col] = number.round(2)
         cur = cur.fillna(parts[1].str.upper())
     f["currency"] = cur.fillna(defaults.currency)
@@ -152,7 +163,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
 
     qty_text = clean_text(raw["quantity"]) if "quantity" in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
     qty = pd.to_numeric(qty_text, errors="coerce")
-    unreadable = qty_text.notna() & (qty.isna() | (qty != np.floor(qty.fillna(0))))
+    unreadable = qty_text.notna() & (qty.isna() | (qty != np.floor(qty.fillna(0))) | (qty.abs() > MAX_QUANTITY))
     flag(
         unreadable,
         "invalid-quantity",

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feedsync.catalog import clean_text, derive_availability
+from feedsync.catalog import MAX_AMOUNT, MAX_QUANTITY, clean_text, derive_availability
 from feedsync.config import ChannelConfig, StockConfig
 from feedsync.sources.delimited import read_delimited
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
@@ -65,6 +65,7 @@ def load_stock(cfg: StockConfig) -> Stock:
         f = _read_override(path, ("sku", "location", "quantity"))
         qty = pd.to_numeric(f["quantity"], errors="coerce")
         bad = f["sku"].isna() | f["location"].isna() | qty.isna() | (qty != np.floor(qty.fillna(0))) | (qty < 0)
+        bad |= qty.abs() > MAX_QUANTITY
         view = _issue_view(f)
         issues.append(
             issues_where(
@@ -120,6 +121,8 @@ def load_prices(files: tuple[Path, ...], channels: list[str]) -> Prices:
             (f["sku"].isna(), "sku", "has no sku"),
             (f["price"].notna() & ~(price > 0).fillna(False), "price", "price must be a number above zero"),
             (f["sale_price"].notna() & ~(sale > 0).fillna(False), "sale_price", "sale_price must be a number above 0"),
+            ((price >= MAX_AMOUNT).fillna(False), "price", "price is too large; check for a typo"),
+            ((sale >= MAX_AMOUNT).fillna(False), "sale_price", "sale_price is too large; check for a typo"),
             (f["start"].notna() & start.isna(), "start", "start is not an ISO 8601 date"),
             (f["end"].notna() & end.isna(), "end", "end is not an ISO 8601 date"),
             (
