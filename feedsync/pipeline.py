@@ -88,25 +88,21 @@ def run(
     chosen = [c for c in config.enabled_channels() if channels is None or c.name in channels]
 
     raw = read_catalog(config.catalog)
-    frame = raw.frame
-    ids = clean_text(frame["id"]) if "id" in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
-    if "id" not in frame:
-        raise FeedsyncError(
-            f"{raw.source}: the catalog has no id column",
-            hint="name the SKU column `id`, or map it with [catalog.columns]",
-        )
-    if not len(frame):
+    if not raw.rows:
         raise FeedsyncError(
             f"{raw.source}: the catalog has no products, only a header",
             hint="export the catalog again; feeds built from it would remove every product from the channels",
         )
+    keys = raw.keys
+    ids = clean_text(keys["id"])
+    if ids.isna().all():
+        raise FeedsyncError(
+            f"{raw.source}: the catalog has no id column (or every id is empty)",
+            hint="name the SKU column `id`, or map it with [catalog.columns]",
+        )
     duplicate = ids.duplicated() & ids.notna()
-    empty = pd.Series(pd.NA, index=frame.index, dtype="str")
     fam = _families(
-        ids.where(~duplicate),
-        clean_text(frame["item_group_id"]) if "item_group_id" in frame else empty,
-        clean_text(frame["size"]) if "size" in frame else empty,
-        clean_text(frame["color"]) if "color" in frame else empty,
+        ids.where(~duplicate), clean_text(keys["item_group_id"]), clean_text(keys["size"]), clean_text(keys["color"])
     )
     unique_ids = ids[~duplicate & ids.notna()]
     folded = unique_ids.str.lower()
@@ -140,10 +136,11 @@ def run(
     provenance: list[pd.DataFrame] = []
     code_counts: dict[str, Counter] = {c.name: Counter() for c in chosen}
     try:
-        total = len(frame)
-        for start in range(0, max(total, 1), config.output.batch_size):
-            batch = frame.iloc[start : start + config.output.batch_size]
-            norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[start : start + len(batch)])
+        total, done = raw.rows, 0
+        for batch in raw.batches(config.output.batch_size):
+            batch.index = pd.RangeIndex(done, done + len(batch))
+            norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[done : done + len(batch)])
+            done += len(batch)
             issues.append(norm.issues)
             p = norm.frame
             drop = isin(p["id"], override_errors) | p[ROW].isin(source_error_rows)
@@ -182,7 +179,7 @@ def run(
                     if (c.name, fmt) in writers:
                         writers[(c.name, fmt)].write(out.loc[ok])
             if progress:
-                progress(min(start + len(batch), total), total)
+                progress(done, total)
         feeds: list[FeedFile] = []
         for w in writers.values():
             feeds.extend(w.finish())
@@ -215,7 +212,7 @@ def run(
             "source": raw.source,
             "format": raw.format,
             "encoding": raw.encoding,
-            "rows": len(frame),
+            "rows": raw.rows,
             "parents": int(fam["is_parent"].sum()),
         },
         channels=summaries,

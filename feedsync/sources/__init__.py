@@ -7,8 +7,10 @@ every source gets the same checks and the same issue codes.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -18,20 +20,47 @@ import pyarrow.parquet as pq
 from feedsync.columns import ROW
 from feedsync.config import CatalogConfig
 from feedsync.errors import SourceError
-from feedsync.sources.delimited import read_delimited
+from feedsync.sources.delimited import DelimitedFile, open_delimited, read_delimited
 from feedsync.validation.issues import empty_issues
 
 # Shop-platform export layouts: modules with FORMAT, detect(columns) and to_canonical(raw, cfg).
 PLATFORMS = ("shopify", "woocommerce", "magento")
 
 
+# Columns the whole-catalog steps need (duplicate ids, variant families); read up front.
+KEY_COLUMNS = ("id", "item_group_id", "size", "color")
+
+
 @dataclass
 class RawCatalog:
-    frame: pd.DataFrame  # str columns + ROW
+    """A catalog ready to be processed in batches.
+
+    `keys` holds KEY_COLUMNS for every row (whole-catalog checks); `batches(n)` yields the full
+    rows, n at a time, each with ROW. A plain CSV/TSV is streamed from disk, so memory stays
+    flat however large the file; other sources are held in memory.
+    """
+
     source: str
     format: str
+    rows: int
+    keys: pd.DataFrame
+    _batches: Callable[[int], Iterator[pd.DataFrame]]
     encoding: str | None = None
     issues: pd.DataFrame = field(default_factory=empty_issues)
+
+    def batches(self, size: int) -> Iterator[pd.DataFrame]:
+        return self._batches(size)
+
+    @classmethod
+    def in_memory(cls, frame: pd.DataFrame, **kw: Any) -> RawCatalog:
+        keys = pd.DataFrame({c: frame[c] if c in frame else pd.Series("", index=frame.index, dtype="str")
+                             for c in KEY_COLUMNS})
+
+        def batches(size: int) -> Iterator[pd.DataFrame]:
+            for start in range(0, len(frame), size):
+                yield frame.iloc[start : start + size]
+
+        return cls(rows=len(frame), keys=keys, _batches=batches, **kw)
 
 
 def _by_suffix(path: Path) -> str:
@@ -93,30 +122,68 @@ def _read_table(cfg: CatalogConfig, fmt: str) -> tuple[pd.DataFrame, str | None]
 
 def read_catalog(cfg: CatalogConfig) -> RawCatalog:
     fmt = cfg.format or ("sql" if cfg.path is None else _by_suffix(cfg.path))
-    frame, enc = _read_table(cfg, fmt)
-    frame = frame.fillna("") if len(frame.columns) else frame
+    source = str(cfg.path or "sql")
+    if fmt in ("csv", "tsv"):
+        assert cfg.path is not None
+        delim = cfg.delimiter or ("\t" if fmt == "tsv" else None)
+        file = open_delimited(cfg.path, delimiter=delim, encoding=cfg.encoding)
+        platform = _detect_platform(file.names)
+        if platform is None:
+            return _streamed(cfg, file, fmt)
+        frame, enc = file.read().to_pandas(), file.encoding
+    else:
+        frame, enc = _read_table(cfg, fmt)
+        platform = fmt if fmt in PLATFORMS else _detect_platform(list(frame.columns))
     if ROW not in frame:
         frame.insert(0, ROW, pd.array(range(1, len(frame) + 1), dtype="Int64"))
-    platform = fmt if fmt in PLATFORMS else _detect_platform(list(frame.columns))
     issues = empty_issues()
     if platform:
         frame, issues = importlib.import_module(f"feedsync.sources.{platform}").to_canonical(frame, cfg)
         fmt = platform
     if cfg.columns:
-        missing = [c for c in cfg.columns if c not in frame.columns]
-        if missing:
-            raise SourceError(
-                f"{cfg.path}: [catalog.columns] renames {missing[0]!r}, which the file does not have",
-                hint=f"columns in the file: {', '.join(map(str, frame.columns[:30]))}",
-            )
+        _check_renames(cfg, list(frame.columns))
         frame = frame.rename(columns=cfg.columns)
-        if frame.columns.duplicated().any():
-            dup = frame.columns[frame.columns.duplicated()][0]
-            raise SourceError(
-                f"{cfg.path}: after [catalog.columns], two columns are named {dup!r}",
-                hint="rename only one source column to each canonical name",
-            )
-    return RawCatalog(frame=frame, source=str(cfg.path or "sql"), format=fmt, encoding=enc, issues=issues)
+    return RawCatalog.in_memory(frame, source=source, format=fmt, encoding=enc, issues=issues)
+
+
+def _check_renames(cfg: CatalogConfig, columns: list[str]) -> None:
+    missing = [c for c in cfg.columns if c not in columns]
+    if missing:
+        raise SourceError(
+            f"{cfg.path}: [catalog.columns] renames {missing[0]!r}, which the file does not have",
+            hint=f"columns in the file: {', '.join(map(str, columns[:30]))}",
+        )
+    renamed = [cfg.columns.get(c, c) for c in columns]
+    dup = next((c for c in renamed if renamed.count(c) > 1), None)
+    if dup is not None:
+        raise SourceError(
+            f"{cfg.path}: after [catalog.columns], two columns are named {dup!r}",
+            hint="rename only one source column to each canonical name",
+        )
+
+
+def _streamed(cfg: CatalogConfig, file: DelimitedFile, fmt: str) -> RawCatalog:
+    """A plain delimited catalog: key columns read (and every row checked) now, rows streamed later."""
+    if cfg.columns:
+        _check_renames(cfg, file.names)
+    source_of = {v: k for k, v in cfg.columns.items()}
+    wanted = [source_of.get(c, c) for c in KEY_COLUMNS]
+    keys = file.read(columns=wanted).to_pandas()
+    keys.columns = list(KEY_COLUMNS)
+
+    def batches(size: int) -> Iterator[pd.DataFrame]:
+        start = 1
+        for table in file.batches(size):
+            frame = table.to_pandas()
+            if cfg.columns:
+                frame = frame.rename(columns=cfg.columns)
+            frame.insert(0, ROW, pd.array(range(start, start + len(frame)), dtype="Int64"))
+            frame.index = pd.RangeIndex(start - 1, start - 1 + len(frame))
+            start += len(frame)
+            yield frame
+
+    return RawCatalog(source=str(cfg.path), format=fmt, rows=len(keys), keys=keys, _batches=batches,
+                      encoding=file.encoding)
 
 
 def _detect_platform(columns: list[str]) -> str | None:
