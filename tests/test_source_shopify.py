@@ -26,6 +26,10 @@ def converted() -> tuple[pd.DataFrame, pd.DataFrame]:
     return shopify.to_canonical(read_export(EXPORT), cfg)
 
 
+def frame_of(catalog) -> pd.DataFrame:
+    return pd.concat(list(catalog.batches(100_000)))
+
+
 def row(frame: pd.DataFrame, sku: str) -> dict:
     hit = frame[frame["id"] == sku]
     assert len(hit) == 1, f"{sku}: {len(hit)} rows"
@@ -163,5 +167,5 @@ def test_headers_differing_in_case_or_spaces_are_matched():
 def test_read_catalog_detects_a_shopify_export(tmp_path):
     catalog = read_catalog(CatalogConfig(path=EXPORT, store_url="https://shop.example.com"))
     assert catalog.format == "shopify"
-    assert row(catalog.frame, "HOOD-S-NVY")["sale_price"] == "49.95"
+    assert row(frame_of(catalog), "HOOD-S-NVY")["sale_price"] == "49.95"
     assert set(catalog.issues["code"]) == {"invalid-row", "invalid-price", "invalid-weight"}

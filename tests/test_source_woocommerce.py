@@ -25,6 +25,10 @@ def converted() -> tuple[pd.DataFrame, pd.DataFrame]:
     return woocommerce.to_canonical(read_export(EXPORT), cfg)
 
 
+def frame_of(catalog) -> pd.DataFrame:
+    return pd.concat(list(catalog.batches(100_000)))
+
+
 def row(frame: pd.DataFrame, sku: str) -> dict:
     hit = frame[frame["id"] == sku]
     assert len(hit) == 1, f"{sku}: {len(hit)} rows"
@@ -140,5 +144,5 @@ def test_missing_columns_raise_source_error():
 def test_read_catalog_detects_the_export_with_its_byte_order_mark():
     catalog = read_catalog(CatalogConfig(path=EXPORT))
     assert catalog.format == "woocommerce"
-    assert row(catalog.frame, "woo-hoodie-blue-logo")["item_group_id"] == "woo-hoodie"
-    assert "link" not in catalog.frame or row(catalog.frame, "woo-beanie")["link"] is None
+    assert row(frame_of(catalog), "woo-hoodie-blue-logo")["item_group_id"] == "woo-hoodie"
+    assert "link" not in frame_of(catalog) or row(frame_of(catalog), "woo-beanie")["link"] is None
