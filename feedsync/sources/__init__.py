@@ -51,6 +51,12 @@ class RawCatalog:
     def batches(self, size: int) -> Iterator[pd.DataFrame]:
         return self._batches(size)
 
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Every row at once (tests, small catalogs); the pipeline uses batches()."""
+        parts = list(self.batches(max(self.rows, 1)))
+        return parts[0] if len(parts) == 1 else pd.concat(parts)
+
     @classmethod
     def in_memory(cls, frame: pd.DataFrame, **kw: Any) -> RawCatalog:
         keys = pd.DataFrame({c: frame[c] if c in frame else pd.Series("", index=frame.index, dtype="str")
