@@ -50,7 +50,7 @@ _COMMON_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"
 _ENTITY_START = r"&(?:#[0-9xX]|[A-Za-z])"
 
 
-def _unescape(text: pd.Series) -> pd.Series:
+def unescape_entities(text: pd.Series) -> pd.Series:
     """html.unescape semantics; Python runs only on values with entities beyond the common ones."""
     arr = arrow(text)
     for entity, char in _COMMON_ENTITIES:
@@ -79,7 +79,7 @@ def html_to_text(series: pd.Series) -> pd.Series:
     text = text.str.replace(_BLOCK, "\n", regex=True)
     text = text.str.replace(_CELL, " ", regex=True)
     text = text.str.replace(_TAG, "", regex=True)
-    text = _unescape(text)
+    text = unescape_entities(text)
     text = text.str.replace(_SPACE, " ", regex=True)
     text = text.str.replace(r" ?\n[ \n]*", "\n", regex=True).str.strip()
     text = text.mask(text == "")
@@ -141,6 +141,22 @@ def join_by(keys: pd.Series, values: pd.Series, sep: str = "|") -> pd.Series:
     return _rejoin(vals, codes[order], len(uniques), sep).set_axis(pd.Index(uniques, name=keys.name))
 
 
+def split_items(lists: pd.Series, sep: str) -> tuple[pd.Series, np.ndarray]:
+    """Every item of every list as one long column, with the position of the row it came from."""
+    parts = pc.split_pattern(arrow(lists), sep)
+    items = pd.Series(pc.list_flatten(parts), dtype="str")
+    return items, pc.list_parent_indices(parts).to_numpy()
+
+
+def map_items(lists: pd.Series, func, sep: str = "|") -> pd.Series:
+    """Apply a column function to each item of `sep`-joined lists, keeping rows and order."""
+    items, owner = split_items(lists, sep)
+    mapped = clean_text(func(clean_text(items)))
+    keep = mapped.notna().to_numpy()
+    out = _rejoin(arrow(mapped[keep]), owner[keep], len(lists), sep)
+    return out.set_axis(lists.index)
+
+
 def remove_item(lists: pd.Series, item: pd.Series, sep: str = "|") -> pd.Series:
     """`lists` (values joined by `sep`) without the value `item` holds on the same row."""
     parts = pc.split_pattern(arrow(lists), sep)
@@ -165,7 +181,9 @@ ATTRIBUTE_COLUMNS = {
 }
 
 
-def _column_name(label: str, taken: set[str]) -> str | None:
+def column_name(label: str, taken: set[str]) -> str | None:
+    """The column an attribute label fills: canonical for Color/Size/..., else its snake_case
+    form, prefixed `attribute_` when that is taken."""
     key = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
     if not key:
         return None
@@ -190,7 +208,7 @@ def attribute_columns(
     out: dict[str, pd.Series] = {}
     for label, value in pairs:
         codes, labels = pd.factorize(label)
-        names = [_column_name(str(v), taken) for v in labels]
+        names = [column_name(str(v), taken) for v in labels]
         codes = np.where(value.notna().to_numpy(), codes, -1)
         for name in dict.fromkeys(names[i] for i in np.unique(codes[codes >= 0]) if names[i]):
             wanted = [i for i, n in enumerate(names) if n == name]
