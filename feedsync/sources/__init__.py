@@ -180,7 +180,7 @@ def _streamed(cfg: CatalogConfig, file: DelimitedFile, fmt: str) -> RawCatalog:
     def batches(size: int) -> Iterator[pd.DataFrame]:
         start = 1
         for table in file.batches(size):
-            frame = table.to_pandas()
+            frame = table.combine_chunks().to_pandas()
             if cfg.columns:
                 frame = frame.rename(columns=cfg.columns)
             frame.insert(0, ROW, pd.array(range(start, start + len(frame)), dtype="Int64"))

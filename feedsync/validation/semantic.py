@@ -25,6 +25,8 @@ def _text(gtin: pd.Series) -> pa.Array:
     if not isinstance(gtin.dtype, pd.StringDtype):
         gtin = gtin.astype("str")
     arr = pa.array(gtin, type=pa.large_string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):  # columns of a streamed batch may arrive in chunks
+        arr = arr.combine_chunks()
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
 
 
