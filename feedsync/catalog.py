@@ -151,7 +151,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
             col + " " + text.fillna("") + " is too large; check for a typo",
             value=text,
         )
-        f[col] = number.round(2)
+        f[col] = number.astype("float64").round(2)  # all-whole-number cells parse as int64
         cur = cur.fillna(parts[1].str.upper())
     f["currency"] = cur.fillna(defaults.currency)
     flag(
