@@ -148,7 +148,8 @@ def run(
                 _excluded(
                     "",
                     pd.concat([norm.excluded, p.loc[drop, [ROW, "id"]]]),
-                    concat_issues([norm.issues, raw.issues, stock.issues, prices.issues]),
+                    concat_issues([norm.issues, raw.issues]),
+                    override_issues=concat_issues([stock.issues, prices.issues]),
                 )
             )
             p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
@@ -234,18 +235,29 @@ def run(
     return result
 
 
-def _excluded(channel: str, rows: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
-    """One line per excluded product with the codes of the errors that excluded it."""
+def _excluded(
+    channel: str, rows: pd.DataFrame, issues: pd.DataFrame, *, override_issues: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One line per excluded product with the codes of the errors that excluded it.
+
+    Override issues carry the override file's row, not the catalog's: they match by SKU.
+    """
     if not len(rows):
         return pd.DataFrame(columns=["channel", "sku", "row", "codes"])
-    errors = issues.loc[(issues["severity"] == "error") & issues["row"].isin(rows[ROW])]
-    codes = errors.groupby("row")["code"].agg(lambda s: ",".join(sorted(set(s))))
+
+    def codes_by(found: pd.DataFrame, key: str) -> pd.Series:
+        errors = found.loc[found["severity"] == "error"]
+        return errors.groupby(key)["code"].agg(lambda s: ",".join(sorted(set(s))))
+
+    codes = rows[ROW].map(codes_by(issues, "row")).astype(object)
+    if override_issues is not None and len(override_issues):
+        codes = codes.fillna(rows["id"].map(codes_by(override_issues, "sku")).astype(object))
     return pd.DataFrame(
         {
             "channel": channel,
             "sku": rows["id"].fillna("").to_numpy(),
             "row": rows[ROW].to_numpy(),
-            "codes": rows[ROW].map(codes).fillna("").to_numpy(),
+            "codes": codes.fillna("").to_numpy(),
         }
     )
 
