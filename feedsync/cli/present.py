@@ -118,7 +118,7 @@ def channels(registry: dict[str, ModuleType]) -> None:
         for opt in module.OPTIONS:
             req = " [required]" if opt.required else ""
             default = "" if opt.default is None else f" (default {opt.default!r})"
-            out.print(f"    {opt.key}{req}{escape(default)}: {escape(opt.help)}")
+            out.print(f"    {opt.key}{escape(req)}{escape(default)}: {escape(opt.help)}")
 
 
 def initialised(directory: Path, written: list[Path]) -> None:
