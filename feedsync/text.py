@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from feedsync.catalog import clean_text
+from feedsync.columns import CANONICAL, ROW
 from feedsync.errors import SourceError
 from feedsync.vector import arrow
 
@@ -45,7 +46,8 @@ _TAG = r"</?[A-Za-z][^>]*>|<![^>]*>|<\?[^>]*>"
 _SPACE = "[ \t\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+"
 
 
-# Entities common enough to decode with Arrow; &amp; goes last so "&amp;lt;" stays "&lt;".
+# Entities common enough to decode with Arrow. &amp; is decoded after them, and only where no
+# other entity is left, so "&amp;lt;" becomes "&lt;" as html.unescape has it.
 _COMMON_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"), ("&nbsp;", "\u00a0"))
 _ENTITY_START = r"&(?:#[0-9xX]|[A-Za-z])"
 
@@ -106,10 +108,31 @@ def to_number(series: pd.Series) -> pd.Series:
     return pd.Series(numbers.to_numpy(zero_copy_only=False), index=series.index, dtype="float64")
 
 
+def _array(series: pd.Series) -> pa.Array:
+    """One contiguous Arrow array: list kernels number parents per chunk, so chunks must go."""
+    arr = arrow(series)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 def has_text(series: pd.Series) -> bool:
     """Whether any cell is non-empty: a cheap test that lets callers skip blank columns."""
     longest = pc.max(pc.utf8_length(arrow(series))).as_py()
     return bool(longest)
+
+
+def column_reader(raw: pd.DataFrame):
+    """`text(name, rows=None, clean=True)`: column `name` of `raw` (of the given row positions),
+    indexed by position; all NA when the column is absent or blank. `clean=False` skips the
+    cleaning for long HTML that html_to_text cleans anyway (once per distinct value)."""
+
+    def text(name: str, rows: np.ndarray | None = None, clean: bool = True) -> pd.Series:
+        col = raw[name] if name in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
+        col = col if rows is None else col.iloc[rows]
+        if not has_text(col):
+            return pd.Series(pd.NA, index=pd.RangeIndex(len(col)), dtype="str")
+        return (clean_text(col) if clean else col.astype("str")).reset_index(drop=True)
+
+    return text
 
 
 def join_nonblank(parts: Sequence[pd.Series], sep: str = "|") -> pd.Series:
@@ -137,13 +160,13 @@ def join_by(keys: pd.Series, values: pd.Series, sep: str = "|") -> pd.Series:
     keep = values.notna() & keys.notna()
     codes, uniques = pd.factorize(keys[keep])
     order = np.argsort(codes, kind="stable")
-    vals = pa.array(values[keep].astype("str").to_numpy(dtype=object)[order], type=pa.large_string())
+    vals = _array(values[keep]).take(pa.array(order))
     return _rejoin(vals, codes[order], len(uniques), sep).set_axis(pd.Index(uniques, name=keys.name))
 
 
 def split_items(lists: pd.Series, sep: str) -> tuple[pd.Series, np.ndarray]:
     """Every item of every list as one long column, with the position of the row it came from."""
-    parts = pc.split_pattern(arrow(lists), sep)
+    parts = pc.split_pattern(_array(lists), sep)
     items = pd.Series(pc.list_flatten(parts), dtype="str")
     return items, pc.list_parent_indices(parts).to_numpy()
 
@@ -153,16 +176,16 @@ def map_items(lists: pd.Series, func, sep: str = "|") -> pd.Series:
     items, owner = split_items(lists, sep)
     mapped = clean_text(func(clean_text(items)))
     keep = mapped.notna().to_numpy()
-    out = _rejoin(arrow(mapped[keep]), owner[keep], len(lists), sep)
+    out = _rejoin(_array(mapped[keep]), owner[keep], len(lists), sep)
     return out.set_axis(lists.index)
 
 
 def remove_item(lists: pd.Series, item: pd.Series, sep: str = "|") -> pd.Series:
     """`lists` (values joined by `sep`) without the value `item` holds on the same row."""
-    parts = pc.split_pattern(arrow(lists), sep)
+    parts = pc.split_pattern(_array(lists), sep)
     flat = pc.list_flatten(parts)
     owner = pc.list_parent_indices(parts)
-    drop = pc.equal(flat, arrow(item).take(owner))
+    drop = pc.equal(flat, _array(item).take(owner))
     keep = pc.invert(pc.fill_null(drop, False))
     out = _rejoin(flat.filter(keep), owner.filter(keep).to_numpy(), len(lists), sep)
     return out.set_axis(lists.index).mask(lists.isna())
@@ -202,8 +225,6 @@ def attribute_columns(
     that would clash with a canonical or `reserved` column. The first pair that gives a row a
     value for a column wins. Labels are few, so each distinct label is looked at once.
     """
-    from feedsync.columns import CANONICAL
-
     taken = set(CANONICAL) | set(reserved)
     out: dict[str, pd.Series] = {}
     for label, value in pairs:
@@ -235,8 +256,6 @@ def inherit(frame: pd.DataFrame, source: np.ndarray, columns: Iterable[str]) -> 
 def text_frame(columns: dict[str, pd.Series] | pd.DataFrame, rows: pd.Series | np.ndarray) -> pd.DataFrame:
     """A raw catalog frame: canonical columns first (in columns.py order), then extras, all
     text, then ROW (Int64)."""
-    from feedsync.columns import CANONICAL, ROW
-
     frame = pd.DataFrame(columns)
     canonical = [c for c in CANONICAL if c in frame]
     extras = [c for c in frame.columns if c not in canonical and c != ROW]
@@ -282,9 +301,7 @@ def as_text(series: pd.Series) -> pd.Series:
     """Typed values as the strings a raw catalog holds: 12.0 -> '12', 49.95 -> '49.95',
     dates ISO 8601 (midnight datetimes as plain dates), booleans 'true'/'false', None -> NA."""
     kind = series.dtype.kind
-    if isinstance(series.dtype, pd.StringDtype):
-        return series.astype("str")
-    if kind in "iu":
+    if isinstance(series.dtype, pd.StringDtype) or kind in "iu":
         return series.astype("str")
     if kind == "f":
         values = series.to_numpy(dtype="float64", na_value=np.nan)
@@ -343,13 +360,18 @@ def iso_date_text(series: pd.Series) -> pd.Series:
 # Headers
 
 
+def header_key(name: object) -> str:
+    """A header as compared: case, runs of white space and a leading BOM do not count."""
+    return " ".join(str(name).lstrip("\ufeff").lower().split())
+
+
 def match_headers(raw: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
     """`raw` with headers that equal a known name up to case, white space or a BOM renamed
     to the known spelling, so adapters can index by the names the platform documents."""
-    wanted = {" ".join(k.lower().split()): k for k in known}
+    wanted = {header_key(k): k for k in known}
     renames = {}
     for col in raw.columns:
-        key = " ".join(str(col).lstrip("\ufeff").lower().split())
+        key = header_key(col)
         if key in wanted and col != wanted[key] and wanted[key] not in raw.columns:
             renames[col] = wanted[key]
     return raw.rename(columns=renames) if renames else raw

@@ -240,3 +240,14 @@ def test_match_headers_and_require_columns():
         "in.csv: not a complete Shopify product export: missing column(s) 'Title'"
     )
     assert err.value.hint == "export again"
+
+
+def test_list_helpers_work_on_chunked_columns():
+    # pd.concat leaves Arrow-backed columns in several chunks; list kernels number rows per chunk.
+    lists = pd.concat([S(["a|b", "c"]), S(["d|e|f", None])], ignore_index=True)
+    items = pd.concat([S(["b", "x"]), S(["e", "y"])], ignore_index=True)
+    assert plain(remove_item(lists, items)) == ["a", "c", "d|f", None]
+    assert join_by(pd.concat([S(["k", "j"]), S(["k", "j"])], ignore_index=True), lists).to_dict() == {
+        "k": "a|b|d|e|f",
+        "j": "c",
+    }

@@ -18,7 +18,8 @@ from feedsync.catalog import clean_text
 from feedsync.columns import CANONICAL, ROW
 from feedsync.text import (
     column_name,
-    has_text,
+    column_reader,
+    header_key,
     html_to_text,
     inherit,
     iso_date_text,
@@ -93,12 +94,8 @@ ONLINE = {"1": "active", "2": "disabled"}
 NOT_VISIBLE = "not visible individually"
 
 
-def _norm(name: object) -> str:
-    return " ".join(str(name).lstrip("\ufeff").lower().split())
-
-
 def detect(columns: list[str]) -> bool:
-    names = {_norm(c) for c in columns}
+    names = {header_key(c) for c in columns}
     return {"sku", "store_view_code", "product_type", "attribute_set_code"} <= names
 
 
@@ -109,9 +106,7 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
         raw = raw[~clean_text(raw["store_view_code"]).notna().to_numpy()]
     raw = raw.reset_index(drop=True)
 
-    def text(name: str) -> pd.Series:
-        col = raw[name] if name in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
-        return clean_text(col) if has_text(col) else pd.Series(pd.NA, index=raw.index, dtype="str")
+    text = column_reader(raw)
 
     kind = text("product_type").str.lower()
     sku = text("sku")
@@ -130,7 +125,9 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     out = pd.DataFrame(index=raw.index)
     out["id"] = sku
     out["title"] = text("name")
-    out["description"] = html_to_text(text("description")).fillna(html_to_text(text("short_description")))
+    out["description"] = html_to_text(text("description", clean=False)).fillna(
+        html_to_text(text("short_description", clean=False))
+    )
     out["product_type"] = _deepest_category(text("categories"))
     out["price"] = text("price").where(~configurable)
     out["quantity"] = text("qty").str.replace(r"\.0+$", "", regex=True).where(~configurable)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from feedsync.catalog import clean_text
 from feedsync.columns import ROW
 from feedsync.text import (
     attribute_columns,
-    has_text,
+    column_reader,
+    header_key,
     html_to_text,
     join_by,
     join_nonblank,
@@ -81,12 +81,8 @@ GRAMS_PER_UNIT = {"g": 1.0, "kg": 1000.0, "lb": 453.59237, "oz": 28.349523125}
 UNIT_DECIMALS = {"g": 0, "kg": 3, "lb": 2, "oz": 2}
 
 
-def _norm(name: object) -> str:
-    return " ".join(str(name).lstrip("\ufeff").lower().split())
-
-
 def detect(columns: list[str]) -> bool:
-    names = {_norm(c) for c in columns}
+    names = {header_key(c) for c in columns}
     return "handle" in names and ("variant sku" in names or "variant price" in names)
 
 
@@ -98,13 +94,8 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = match_headers(raw, KNOWN)
     require_columns(raw, REQUIRED, kind="Shopify product", path=getattr(cfg, "path", None), hint=HINT)
 
-    def text(name: str, rows: np.ndarray | None = None) -> pd.Series:
-        """A cleaned column (of the given rows), position-indexed; all NA when absent or blank."""
-        col = raw[name] if name in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
-        col = col if rows is None else col.iloc[rows]
-        if not has_text(col):
-            return pd.Series(pd.NA, index=pd.RangeIndex(len(col)), dtype="str")
-        return clean_text(col).reset_index(drop=True)
+    raw = raw.reset_index(drop=True)
+    text = column_reader(raw)
 
     handle, sku = text("Handle"), text("Variant SKU")
     issues = [
@@ -170,6 +161,8 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     store = (getattr(cfg, "store_url", None) or "").rstrip("/")
     if store:
+        # Shopify's ?variant= expects the numeric variant ID, which the export lacks; with the
+        # SKU the link stays distinct per variant and the page shows the product's default variant.
         base = store + "/products/" + out["Handle"]
         out["link"] = (base + "?variant=" + out["id"]).fillna(base)
     for col in raw.columns:
@@ -192,7 +185,7 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _product_fields(raw: pd.DataFrame, first_rows: np.ndarray, text) -> pd.DataFrame:
     """One row per product (from its first row): canonical product fields and the product's own extras."""
     fields = {dest: text(col, first_rows) for col, dest in PRODUCT_FIELDS.items()}
-    fields["description"] = html_to_text(text("Body (HTML)", first_rows))
+    fields["description"] = html_to_text(text("Body (HTML)", first_rows, clean=False))
     fields["product_type"] = text("Type", first_rows).fillna(text("Product Category", first_rows))
     fields["status"] = fields["status"].str.lower()
     for name_col, _ in OPTIONS:

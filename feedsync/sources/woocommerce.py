@@ -16,7 +16,8 @@ from feedsync.catalog import clean_text
 from feedsync.columns import ROW
 from feedsync.text import (
     attribute_columns,
-    has_text,
+    column_reader,
+    header_key,
     html_to_text,
     inherit,
     iso_date_text,
@@ -72,12 +73,8 @@ INHERITED = (
 )
 
 
-def _norm(name: object) -> str:
-    return " ".join(str(name).lstrip("\ufeff").lower().split())
-
-
 def detect(columns: list[str]) -> bool:
-    names = {_norm(c) for c in columns}
+    names = {header_key(c) for c in columns}
     return {"type", "sku", "name", "regular price"} <= names and (
         "parent" in names or "in stock?" in names or "published" in names
     )
@@ -90,9 +87,7 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     require_columns(raw, REQUIRED, kind="WooCommerce product", path=getattr(cfg, "path", None), hint=HINT)
     raw = raw.reset_index(drop=True)
 
-    def text(name: str) -> pd.Series:
-        col = raw[name] if name in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
-        return clean_text(col) if has_text(col) else pd.Series(pd.NA, index=raw.index, dtype="str")
+    text = column_reader(raw)
 
     kind = text("Type").str.lower().fillna("simple")
     woo_id, sku = text("ID"), text("SKU")
@@ -114,8 +109,10 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     out["id"] = ids
     parent_pos, out["item_group_id"], parent_woo_id = _parents(text("Parent"), woo_id, sku, ids, variation)
     out["title"] = text("Name")
-    description = text("Description").str.replace("\\n", "\n", regex=False)  # the exporter escapes newlines
-    short = text("Short description").str.replace("\\n", "\n", regex=False)
+    description = text("Description", clean=False).str.replace(
+        "\\n", "\n", regex=False
+    )  # the exporter escapes newlines
+    short = text("Short description", clean=False).str.replace("\\n", "\n", regex=False)
     out["description"] = html_to_text(description).fillna(html_to_text(short))
     out["brand"] = _first_item(text("Brands"))
     out["gtin"] = text(GTIN)
