@@ -218,6 +218,10 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         "condition '" + cond_raw.fillna("") + "' is not new, refurbished or used",
     )
     f["condition"] = cond.fillna(defaults.condition)
+    # Shop exports carry HTML descriptions; Google and Meta want plain text, Amazon discourages HTML.
+    from feedsync.text import html_to_text  # text.py builds on clean_text above
+
+    f["description"] = html_to_text(f["description"])
     if defaults.brand:
         f["brand"] = f["brand"].fillna(defaults.brand)
     for col in ("gender", "age_group"):
