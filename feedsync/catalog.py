@@ -234,6 +234,8 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
     )
     parts = w_text.str.extract(_WEIGHT_RE)
     unit = parts[1].str.lower().replace("", pd.NA).fillna(f["shipping_weight_unit"].str.lower())
+    if defaults.weight_unit:
+        unit = unit.fillna(defaults.weight_unit)
     unit_n = unit.map(WEIGHT_UNITS, na_action="ignore").astype("str")
     weight = pd.to_numeric(parts[0], errors="coerce")
     bad_w = w_text.notna() & (weight.isna() | unit_n.isna() | (weight < 0))
@@ -241,7 +243,8 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         bad_w,
         "invalid-weight",
         "shipping_weight",
-        "shipping_weight '" + w_text.fillna("") + "' is not a number with a unit (g, kg, oz, lb)",
+        "shipping_weight '" + w_text.fillna("") + "' is not a number with a unit (g, kg, oz, lb); it is not sent"
+        + ("" if defaults.weight_unit else " (set [defaults] weight_unit for numbers without a unit)"),
         value=w_text,
     )
     f["shipping_weight"] = weight.where(~bad_w)

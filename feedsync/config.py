@@ -40,6 +40,7 @@ class Defaults:
     brand: str | None = None
     link_template: str | None = None
     image_template: str | None = None
+    weight_unit: str | None = None  # for shipping weights written as bare numbers
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         brand=d.get("brand", str),
         link_template=d.get("link_template", str),
         image_template=d.get("image_template", str),
+        weight_unit=d.get("weight_unit", str),
     )
     d.reject_unknown()
 

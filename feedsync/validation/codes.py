@@ -59,9 +59,9 @@ _CODES = [
     CodeInfo("invalid-condition", "error", "Condition value is not recognised", "Use new, refurbished or used."),
     CodeInfo(
         "invalid-weight",
-        "error",
-        "Shipping weight cannot be read",
-        "Write weights as a number and unit, e.g. '1.2 kg' (units: g, kg, oz, lb).",
+        "warning",
+        "Shipping weight cannot be read; it is not sent",
+        "Write weights as a number and unit, e.g. '1.2 kg' (units: g, kg, oz, lb), or set [defaults] weight_unit.",
     ),
     # overrides
     CodeInfo(
