@@ -88,6 +88,15 @@ def check(p: pd.DataFrame, frame: pd.DataFrame, ctx: ChannelContext) -> pd.DataF
             ),
             issues_where(
                 p,
+                sellable & p["gtin"].isna(),
+                code="missing-identifier",
+                field="gtin",
+                channel=NAME,
+                message="no gtin: Amazon matches offers by GTIN (UPC/EAN) unless the brand has an identifier "
+                "exemption, so this listing may be rejected",
+            ),
+            issues_where(
+                p,
                 orphan,
                 code="missing-variant-parent",
                 field="item_group_id",

@@ -83,7 +83,12 @@ def _text(r: Report, feeds: list[FeedFile] | None, out_dir: Path | None) -> None
     out.print(table)
     grouped = r.grouped_issues()
     if grouped:
-        out.print(f"\n{r.errors} errors, {r.warnings} warnings; first of {len(grouped)} distinct issues:")
+        out.print(f"\n{r.errors} errors, {r.warnings} warnings")
+    if len(grouped) > MAX_SHOWN:
+        counts = r.issues.groupby(["severity", "code"]).size().sort_values(ascending=False)
+        out.print("  by code: " + ", ".join(f"{code} {n}" for (_, code), n in counts.items()))
+    if grouped:
+        out.print(f"  first {min(len(grouped), MAX_SHOWN)} of {len(grouped)} distinct issues:")
     for issue, chans in grouped[:MAX_SHOWN]:
         where = f"row {issue.row}" if issue.row is not None else "file"
         color = "red" if issue.severity == "error" else "yellow"
