@@ -266,7 +266,6 @@ def test_postgresql_schema_qualified_table(pg_url):
     assert sorted(frame["id"]) == ["SKU-1", "SKU-2"]
 
 
-@pytest.mark.xfail(reason="read_catalog asserts cfg.path before reading a database URL (sources/__init__.py)")
 def test_read_catalog_reads_a_database_url(pg_url):
     catalog = read_catalog(CatalogConfig(path=None, format="sql", url=pg_url, table="shop.items"))
     frame = pd.concat(list(catalog.batches(100)))

@@ -102,8 +102,10 @@ def _as_text(table: pa.Table) -> pd.DataFrame:
 
 
 def _read_table(cfg: CatalogConfig, fmt: str) -> tuple[pd.DataFrame, str | None]:
+    if fmt in ("sqlite", "sql"):
+        return importlib.import_module("feedsync.sources.sql").read(cfg), None
     path = cfg.path
-    assert path is not None
+    assert path is not None  # config requires a path unless the catalog is a database URL
     if fmt in ("csv", "tsv") or fmt in PLATFORMS:
         delim = cfg.delimiter or ("\t" if fmt == "tsv" else None)
         table, enc = read_delimited(path, delimiter=delim, encoding=cfg.encoding)
@@ -121,8 +123,6 @@ def _read_table(cfg: CatalogConfig, fmt: str) -> tuple[pd.DataFrame, str | None]
         raise SourceError(f"{path}: cannot read as {fmt}: {e}", hint=f"check that the file really is {fmt}") from None
     if fmt == "xlsx":
         return importlib.import_module("feedsync.sources.excel").read(cfg), None
-    if fmt in ("sqlite", "sql"):
-        return importlib.import_module("feedsync.sources.sql").read(cfg), None
     raise SourceError(f"catalog format {fmt!r} is not supported")
 
 
