@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from feedsync.validation.codes import CODES
@@ -44,6 +45,9 @@ class Report:
     channels: dict[str, ChannelSummary]
     issues: pd.DataFrame = field(default_factory=empty_issues)
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["channel", "sku", "row", "codes"]))
+    gate: dict[str, Any] | None = None  # build: the publish gate's verdict (feedsync.gate)
+    changes: dict[str, Any] | None = None  # build: per channel, the change since the last published run
+    baseline: dict[str, Any] | None = None  # validate --baseline: known, new and fixed issues
 
     @property
     def errors(self) -> int:
@@ -77,8 +81,6 @@ class Report:
         return int(self.excluded["row"].nunique()) if len(self.excluded) else 0
 
     def to_dict(self) -> dict[str, Any]:
-        issues = self.issues[ISSUE_COLUMNS].astype(object).where(self.issues[ISSUE_COLUMNS].notna(), None)
-        excluded = self.excluded.astype(object).where(self.excluded.notna(), None)
         return {
             "generated_at": self.generated_at,
             "catalog": self.catalog,
@@ -92,12 +94,18 @@ class Report:
                 c: {"severity": CODES[c].severity, "title": CODES[c].title, "fix": CODES[c].fix}
                 for c in sorted(set(self.issues["code"]))
             },
-            "issues": [
-                {k: (int(v) if k == "row" and v is not None else v) for k, v in rec.items()}
-                for rec in issues.to_dict("records")
-            ],
-            "excluded": [
-                {k: (int(v) if k == "row" and v is not None else v) for k, v in rec.items()}
-                for rec in excluded.to_dict("records")
-            ],
+            "issues": _records(self.issues[ISSUE_COLUMNS]),
+            "excluded": _records(self.excluded[["channel", "sku", "row", "codes"]]),
+        } | {
+            k: v
+            for k, v in (("gate", self.gate), ("changes", self.changes), ("baseline", self.baseline))
+            if v is not None
         }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (missing -> None, rows as int). pandas' C JSON writer is two
+    orders of magnitude faster than to_dict("records") on a few hundred thousand issues."""
+    if not len(frame):
+        return []
+    return orjson.loads(frame.to_json(orient="records", force_ascii=False))
