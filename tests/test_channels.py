@@ -76,6 +76,7 @@ def test_report_lists_every_issue_with_its_source_row(core_build):
         ("sale-ended", "google", 3, "TEE-M", "sale_price_end"),
         ("sale-ended", "meta", 3, "TEE-M", "sale_price_end"),
         ("sale-ended", "amazon", 3, "TEE-M", "sale_price_end"),
+        ("missing-identifier", "amazon", 7, "PEN", "gtin"),  # a warning: PEN has an mpn but no GTIN
     }
 
 
