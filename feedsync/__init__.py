@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from feedsync.config import Config, load_config
+from feedsync.diff import DiffResult
 from feedsync.errors import ConfigError, FeedsyncError, OutputError, SourceError, UsageError
-from feedsync.pipeline import Progress, RunResult
+from feedsync.pipeline import BuildOptions, Log, Progress, RunResult
 from feedsync.validation.issues import Issue
 from feedsync.validation.report import Report
 
@@ -32,11 +33,25 @@ def build(
     now: datetime | None = None,
     channels: list[str] | None = None,
     progress: Progress | None = None,
+    delta: bool = False,
+    force: bool = False,
+    wait: float = 0.0,
+    log: Log | None = None,
 ) -> RunResult:
-    """Validate and write every enabled channel's feeds into out_dir (atomically)."""
+    """Validate and write every enabled channel's feeds into out_dir (atomically), behind the
+    publish gate; `delta` writes only what changed since the last published run (under
+    out_dir/delta/). `result.published` is False when the gate refused (`result.gate` says why)."""
     from feedsync.pipeline import run
 
-    return run(_config(config), out_dir=Path(out_dir).resolve(), now=now, channels=channels, progress=progress)
+    return run(
+        _config(config),
+        out_dir=Path(out_dir).resolve(),
+        now=now,
+        channels=channels,
+        progress=progress,
+        options=BuildOptions(delta=delta, force=force, wait=wait),
+        log=log,
+    )
 
 
 def validate(
@@ -45,15 +60,59 @@ def validate(
     now: datetime | None = None,
     channels: list[str] | None = None,
     progress: Progress | None = None,
+    baseline: str | Path | None = None,
+    write_baseline: str | Path | None = None,
+    log: Log | None = None,
 ) -> Report:
-    """Check the catalog against every enabled channel; writes nothing."""
+    """Check the catalog against every enabled channel; writes no feeds.
+
+    `write_baseline` records the current issues as a baseline file; `baseline` restricts the
+    report to issues beyond that file (`report.baseline` has the known / new / fixed counts).
+    """
+    from feedsync import baseline as baselines
     from feedsync.pipeline import run
 
-    return run(_config(config), now=now, channels=channels, progress=progress).report
+    report = run(_config(config), now=now, channels=channels, progress=progress, log=log).report
+    if write_baseline is not None:
+        entries = baselines.write_baseline(report, write_baseline)
+        report.baseline = {"written": str(write_baseline), "entries": entries}
+    if baseline is not None:
+        report = baselines.apply_baseline(report, baselines.load_baseline(baseline), baseline)
+    return report
+
+
+def diff(
+    config: Config | str | Path,
+    out_dir: str | Path = "out",
+    *,
+    old: str | Path | None = "last",
+    new: str | Path | None = None,
+    channels: list[str] | None = None,
+    now: datetime | None = None,
+) -> DiffResult:
+    """Added, removed and changed items per channel between two sides: "last" (the last run
+    published into out_dir), None or "catalog" (what a build would publish now), a build's
+    output folder, or another feedsync.toml."""
+    from feedsync.diff import diff as diff_sides
+
+    return diff_sides(_config(config), Path(out_dir).resolve(), old=old, new=new, channels=channels, now=now)
+
+
+def history(config: Config | str | Path, out_dir: str | Path = "out", *, limit: int = 20) -> list[dict]:
+    """The last runs into out_dir from the run history, newest first."""
+    from feedsync.state import StateError, StateStore
+
+    cfg = _config(config)
+    if not cfg.state_path.exists():
+        raise StateError(f"no run history at {cfg.state_path}", hint="run `feedsync build` first")
+    with StateStore(cfg.state_path) as store:
+        return store.runs(store.target_id(Path(out_dir).resolve()), limit)
 
 
 __all__ = [
+    "BuildOptions",
     "Config",
+    "DiffResult",
     "ConfigError",
     "FeedsyncError",
     "Issue",
@@ -63,6 +122,8 @@ __all__ = [
     "SourceError",
     "UsageError",
     "build",
+    "diff",
+    "history",
     "load_config",
     "validate",
 ]

@@ -62,6 +62,8 @@ class ChannelConfig:
     enabled: bool = True
     safety_stock: int = 0
     options: dict[str, Any] = field(default_factory=dict)  # channel-specific, declared by the channel module
+    max_drop: float | None = None  # publish gate overrides; None = the [gate] value
+    max_error_rate: float | None = None
 
     def opt(self, key: str) -> Any:
         return self.options[key]
@@ -74,6 +76,27 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class StateConfig:
+    """Run history (SQLite) and the per-run item snapshots kept beside it for diff and delta."""
+
+    path: Path | None = None  # None: .feedsync/state.db beside the config file
+    keep_snapshots: int = 3
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """The publish gate: feeds replace the published ones only when every check passes."""
+
+    max_drop: float = 0.2  # item count may fall at most this fraction since the last published run
+    max_error_rate: float = 0.05  # at most this fraction of a channel's products excluded for errors
+
+
+@dataclass(frozen=True)
+class DeltaConfig:
+    resend_days: int = 25  # `build --delta` re-sends items not sent for longer, so channels do not expire them
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     catalog: CatalogConfig
@@ -82,6 +105,9 @@ class Config:
     prices: PriceConfig
     channels: dict[str, ChannelConfig]
     output: OutputConfig
+    state: StateConfig = field(default_factory=StateConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
+    delta: DeltaConfig = field(default_factory=DeltaConfig)
 
     @property
     def root(self) -> Path:
@@ -89,6 +115,10 @@ class Config:
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [c for c in self.channels.values() if c.enabled]
+
+    @property
+    def state_path(self) -> Path:
+        return self.state.path or self.root / ".feedsync" / "state.db"
 
 
 class _Table:
@@ -115,6 +145,13 @@ class _Table:
         if not ok:
             raise self._fail(key, expected or getattr(kind, "__name__", str(kind)), value)
         return value
+
+    def fraction(self, key: str, default: Any) -> Any:
+        """A share such as 0.2 (20%); TOML integers 0 and 1 are accepted too."""
+        value = self.get(key, (int, float), default, "a fraction between 0 and 1, e.g. 0.2")
+        if value is not None and (isinstance(value, bool) or not 0 <= value <= 1):
+            raise self._fail(key, "a fraction between 0 and 1, e.g. 0.2", value)
+        return None if value is None else float(value)
 
     def str_list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self.get(key, list, None, "a list of strings")
@@ -220,6 +257,25 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     output = OutputConfig(gzip=o.get("gzip", bool, False), batch_size=batch)
     o.reject_unknown()
 
+    st = top.sub("state")
+    state_path = st.get("path", str)
+    keep = st.get("keep_snapshots", int, 3)
+    if keep < 1:
+        raise st._fail("keep_snapshots", "a whole number >= 1", keep)
+    state = StateConfig(path=resolve(state_path) if state_path else None, keep_snapshots=keep)
+    st.reject_unknown()
+
+    g = top.sub("gate")
+    gate = GateConfig(max_drop=g.fraction("max_drop", 0.2), max_error_rate=g.fraction("max_error_rate", 0.05))
+    g.reject_unknown()
+
+    dl = top.sub("delta")
+    resend = dl.get("resend_days", int, 25)
+    if resend < 1:
+        raise dl._fail("resend_days", "a whole number of days >= 1", resend)
+    delta = DeltaConfig(resend_days=resend)
+    dl.reject_unknown()
+
     ch = top.sub("channels")
     channels: dict[str, ChannelConfig] = {}
     for name in ch.data:
@@ -232,8 +288,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     if not channels:
         raise ConfigError(f"{path}: no [channels.*] table", hint="add at least `[channels.google]`")
 
-    top.reject_unknown(["catalog", "defaults", "stock", "prices", "output", "channels"])
-    return Config(path, catalog, defaults, stock, prices, channels, output)
+    top.reject_unknown(["catalog", "defaults", "stock", "prices", "output", "state", "gate", "delta", "channels"])
+    return Config(path, catalog, defaults, stock, prices, channels, output, state, gate, delta)
 
 
 def _channel(t: _Table, module: Any) -> ChannelConfig:
@@ -257,8 +313,10 @@ def _channel(t: _Table, module: Any) -> ChannelConfig:
             hint=f"add `{required[0]} = ...` ({next(o.help for o in module.OPTIONS if o.key == required[0])})",
         )
     enabled = t.get("enabled", bool, True)
+    max_drop = t.fraction("max_drop", None)
+    max_error_rate = t.fraction("max_error_rate", None)
     t.reject_unknown()
-    return ChannelConfig(module.NAME, formats, enabled, safety, options)
+    return ChannelConfig(module.NAME, formats, enabled, safety, options, max_drop, max_error_rate)
 
 
 @dataclass(frozen=True)

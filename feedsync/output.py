@@ -18,6 +18,8 @@ import orjson
 
 from feedsync.errors import OutputError
 
+DELTA_DIR = "delta"  # `build --delta` writes its files under OUT/delta/<channel>/
+
 
 @dataclass
 class FeedFile:
@@ -120,9 +122,11 @@ def commit_all(pending: list[PendingFile]) -> None:
         _fsync_dir(folder)
 
 
-def manifest(out_dir: Path, generated_at: str, feeds: list[FeedFile], excluded: int) -> dict:
+def manifest(out_dir: Path, generated_at: str, feeds: list[FeedFile], excluded: int, *, mode: str = "full") -> dict:
+    """What this run wrote. Delta files (under delta/, from `build --delta`) carry "mode": "delta"."""
     return {
         "generated_at": generated_at,
+        "mode": mode,
         "feeds": [
             {
                 "channel": f.channel,
@@ -131,6 +135,7 @@ def manifest(out_dir: Path, generated_at: str, feeds: list[FeedFile], excluded: 
                 "items": f.items,
                 "bytes": f.bytes,
                 "sha256": f.sha256,
+                "mode": "delta" if f.path.relative_to(out_dir).parts[0] == DELTA_DIR else "full",
             }
             for f in feeds
         ],

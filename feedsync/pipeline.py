@@ -1,37 +1,66 @@
 """The run, stage by stage. Returns values; never prints, never exits.
 
-Whole-catalog steps are few and named here (duplicate ids, variant families, override SKUs);
-everything else runs per batch of rows so memory stays flat as the catalog grows.
+Whole-catalog steps are few and named here (duplicate ids, variant families, override SKUs,
+the comparison with the last published run); everything else runs per batch of rows so memory
+stays flat as the catalog grows.
+
+A build (out_dir given) is a publication: it holds the output folder's lock, renders every
+feed to temporary files, compares each channel's items with the run history (feedsync.state),
+asks the publish gate (feedsync.gate), and only then renames the files into place and records
+the run. A refused or failed build leaves the published feeds exactly as they were.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import time
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
+import pyarrow as pa
 
 from feedsync.catalog import clean_text, fill_url_templates, normalise
 from feedsync.channels import CHANNELS
 from feedsync.channels.common import ChannelContext, product_checks
 from feedsync.columns import ROW
-from feedsync.config import Config
+from feedsync.config import ChannelConfig, Config
+from feedsync.delta import GROUPS, AmazonDelta, FeedTracker, GoogleSupplemental, RowsDelta, item_keys, write_deletes
 from feedsync.errors import FeedsyncError
-from feedsync.output import FeedFile, commit_all, dumps, manifest, write_atomic
+from feedsync.gate import ChannelCounts, GateResult, evaluate
+from feedsync.lock import OutputLock, pid_alive
+from feedsync.output import DELTA_DIR, FeedFile, PendingFile, commit_all, dumps, manifest, write_atomic
 from feedsync.overrides import PROVENANCE_COLUMNS, apply_channel, apply_stock, load_prices, load_stock, unknown_skus
 from feedsync.resources import channel_spec
 from feedsync.sources import read_catalog
+from feedsync.state import FeedRecord, ItemState, SnapshotWriter, StateStore, group_hashes, read_snapshot, text_table
 from feedsync.validation.compile import CompiledSchema, compile_schema
 from feedsync.validation.issues import concat_issues
 from feedsync.validation.report import ChannelSummary, Report
 from feedsync.vector import isin
 
 Progress = Callable[[int, int], None]
+Log = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class BuildOptions:
+    """How a build publishes (the CLI's --delta, --force, --wait)."""
+
+    delta: bool = False  # write only what changed since the last published run
+    force: bool = False  # publish even when the gate refuses (recorded as forced)
+    wait: float = 0.0  # seconds to wait for another build holding the output folder
 
 
 @dataclass
@@ -41,6 +70,17 @@ class RunResult:
     manifest: dict | None = None
     out_dir: Path | None = None
     provenance: pd.DataFrame | None = None
+    run_id: str = ""
+    mode: str = "full"  # full | delta (a build); validate runs are "full"
+    published: bool | None = None  # None: nothing to publish (validate); False: the gate refused
+    gate: GateResult | None = None
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # per channel: mode, added, changed ...
+    lock_taken_over: dict | None = None  # a stale lock left by a dead build, replaced
+    frames: dict[str, pd.DataFrame] | None = None  # collect=True: per channel items as text, indexed by key
+
+    @property
+    def refused(self) -> bool:
+        return self.published is False
 
 
 @cache
@@ -74,6 +114,52 @@ def _families(ids: pd.Series, groups: pd.Series, size: pd.Series, color: pd.Seri
     )
 
 
+class _Events:
+    """Structured run events (stage, counts, seconds) for `--log-format json`; the CLI prints them."""
+
+    def __init__(self, log: Log | None, run_id: str) -> None:
+        self.log, self.run_id = log, run_id
+
+    def emit(self, stage: str, **fields: Any) -> None:
+        if self.log is not None:
+            self.log({"run": self.run_id, "stage": stage, **fields})
+
+    @contextmanager
+    def stage(self, stage: str, **fields: Any) -> Iterator[dict[str, Any]]:
+        """Times a stage; the body may add counts to the yielded dict."""
+        extra: dict[str, Any] = {}
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield extra
+        self.emit(
+            stage,
+            **fields,
+            **extra,
+            seconds=round(time.perf_counter() - wall, 4),
+            cpu_seconds=round(time.process_time() - cpu, 4),
+        )
+
+
+def _checkpoint(stage: str) -> None:
+    """Test hook for the kill-during-write tests: with FEEDSYNC_PAUSE_AT=<stage> the build
+    touches FEEDSYNC_PAUSE_FILE and sleeps there, so a test can SIGKILL it at that exact point.
+    Stages: write (feeds half written), finished (temporary files complete), commit (between
+    two renames), record (feeds in place, history not yet written)."""
+    if os.environ.get("FEEDSYNC_PAUSE_AT") != stage:
+        return
+    marker = os.environ.get("FEEDSYNC_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+    time.sleep(float(os.environ.get("FEEDSYNC_PAUSE_SECONDS", "60")))
+
+
+def fingerprint(channel: ChannelConfig) -> str:
+    """What besides the items decides a channel's output: when it changes, every item is re-sent."""
+    from feedsync import __version__
+
+    doc = {"formats": list(channel.formats), "options": channel.options, "version": __version__}
+    return hashlib.sha1(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), usedforsecurity=False).hexdigest()[:16]
+
+
 def run(
     config: Config,
     *,
@@ -81,39 +167,84 @@ def run(
     now: datetime | None = None,
     channels: list[str] | None = None,
     progress: Progress | None = None,
+    options: BuildOptions | None = None,
+    log: Log | None = None,
+    collect: bool = False,
 ) -> RunResult:
-    """Build (out_dir given) or only validate (out_dir None) every enabled channel."""
-    now = _utc(now)
+    """Build (out_dir given) or only validate (out_dir None) every enabled channel.
+
+    `collect` keeps every channel's items (as text, by item key) on the result, for diffs.
+    """
+    options = options or BuildOptions()
+    run_id = uuid.uuid4().hex[:12]
+    events = _Events(log, run_id)
+    if out_dir is None:
+        return _run(config, None, now, channels, progress, options, events, collect, None)
+    started = datetime.now(UTC)
+    lock = OutputLock(out_dir, wait=options.wait)
+    with events.stage("lock", out_dir=str(out_dir)) as info:
+        lock.acquire()
+        info["taken_over"] = lock.taken_over
+    try:
+        _sweep_temporaries(out_dir)
+        with StateStore(config.state_path) as store:
+            with events.stage("state-open", path=str(config.state_path)):
+                store.check()
+            pub = _Publication(config, out_dir, store, options, _utc(now), run_id, started, events)
+            result = _run(config, out_dir, now, channels, progress, options, events, collect, pub)
+            result.lock_taken_over = lock.taken_over
+            return result
+    finally:
+        lock.release()
+
+
+def _run(
+    config: Config,
+    out_dir: Path | None,
+    now_in: datetime | None,
+    channels: list[str] | None,
+    progress: Progress | None,
+    options: BuildOptions,
+    events: _Events,
+    collect: bool,
+    pub: _Publication | None,
+) -> RunResult:
+    now = _utc(now_in)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     chosen = [c for c in config.enabled_channels() if channels is None or c.name in channels]
 
-    raw = read_catalog(config.catalog)
-    if not raw.rows:
-        raise FeedsyncError(
-            f"{raw.source}: the catalog has no products, only a header",
-            hint="export the catalog again; feeds built from it would remove every product from the channels",
+    with events.stage("read", source=str(config.catalog.path or config.catalog.url)) as info:
+        raw = read_catalog(config.catalog)
+        info["rows"] = raw.rows
+        if not raw.rows:
+            raise FeedsyncError(
+                f"{raw.source}: the catalog has no products, only a header",
+                hint="export the catalog again; feeds built from it would remove every product from the channels",
+            )
+        keys = raw.keys
+        ids = clean_text(keys["id"])
+        if ids.isna().all():
+            raise FeedsyncError(
+                f"{raw.source}: the catalog has no id column (or every id is empty)",
+                hint="name the SKU column `id`, or map it with [catalog.columns]",
+            )
+        duplicate = ids.duplicated() & ids.notna()
+        fam = _families(
+            ids.where(~duplicate),
+            clean_text(keys["item_group_id"]),
+            clean_text(keys["size"]),
+            clean_text(keys["color"]),
         )
-    keys = raw.keys
-    ids = clean_text(keys["id"])
-    if ids.isna().all():
-        raise FeedsyncError(
-            f"{raw.source}: the catalog has no id column (or every id is empty)",
-            hint="name the SKU column `id`, or map it with [catalog.columns]",
-        )
-    duplicate = ids.duplicated() & ids.notna()
-    fam = _families(
-        ids.where(~duplicate), clean_text(keys["item_group_id"]), clean_text(keys["size"]), clean_text(keys["color"])
-    )
-    unique_ids = ids[~duplicate & ids.notna()]
-    folded = unique_ids.str.lower()
-    casefold = frozenset(folded[folded.duplicated(keep=False)])
+        unique_ids = ids[~duplicate & ids.notna()]
+        folded = unique_ids.str.lower()
+        casefold = frozenset(folded[folded.duplicated(keep=False)])
 
-    stock = load_stock(config.stock)
-    prices = load_prices(config.prices.files, list(CHANNELS))
-    catalog_ids = pd.Index(unique_ids)
-    issues = [raw.issues, stock.issues, prices.issues, unknown_skus(catalog_ids, stock, prices)]
-    override_errors = set(concat_issues([stock.issues, prices.issues]).query("severity == 'error'")["sku"])
-    source_error_rows = set(raw.issues.loc[raw.issues["severity"] == "error", "row"].dropna())
+        stock = load_stock(config.stock)
+        prices = load_prices(config.prices.files, list(CHANNELS))
+        catalog_ids = pd.Index(unique_ids)
+        issues = [raw.issues, stock.issues, prices.issues, unknown_skus(catalog_ids, stock, prices)]
+        override_errors = set(concat_issues([stock.issues, prices.issues]).query("severity == 'error'")["sku"])
+        source_error_rows = set(raw.issues.loc[raw.issues["severity"] == "error", "row"].dropna())
 
     summaries = {c.name: ChannelSummary(c.name, list(c.formats)) for c in chosen}
     contexts = {
@@ -126,67 +257,79 @@ def run(
         )
         for c in chosen
     }
-    writers: dict[tuple[str, str], object] = {}
-    if out_dir is not None:
-        for c in chosen:
-            made = CHANNELS[c.name].writers(out_dir / c.name, contexts[c.name], config.output.gzip)
-            for fmt in c.formats:
-                writers[(c.name, fmt)] = made[fmt]
+    if pub is not None:
+        with events.stage("state-read") as info:
+            pub.prepare(chosen, contexts)
+            info["items"] = {name: len(o.tracker.previous) for name, o in pub.outputs.items()}
+            info["modes"] = {name: o.mode for name, o in pub.outputs.items()}
+    frames: dict[str, list[pd.DataFrame]] = {c.name: [] for c in chosen} if collect else {}
     excluded_parts: list[pd.DataFrame] = []
     provenance: list[pd.DataFrame] = []
     code_counts: dict[str, Counter] = {c.name: Counter() for c in chosen}
     try:
         total, done = raw.rows, 0
-        for batch in raw.batches(config.output.batch_size):
+        for number, batch in enumerate(raw.batches(config.output.batch_size), 1):
+            t_batch = time.perf_counter()
             batch.index = pd.RangeIndex(done, done + len(batch))
-            norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[done : done + len(batch)])
-            done += len(batch)
-            issues.append(norm.issues)
-            p = norm.frame
-            drop = isin(p["id"], override_errors) | p[ROW].isin(source_error_rows)
-            excluded_parts.append(
-                _excluded(
-                    "",
-                    pd.concat([norm.excluded, p.loc[drop, [ROW, "id"]]]),
-                    concat_issues([norm.issues, raw.issues]),
-                    override_issues=concat_issues([stock.issues, prices.issues]),
+            with events.stage("normalise", batch=number, rows=len(batch)):
+                norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[done : done + len(batch)])
+                done += len(batch)
+                issues.append(norm.issues)
+                p = norm.frame
+                drop = isin(p["id"], override_errors) | p[ROW].isin(source_error_rows)
+                excluded_parts.append(
+                    _excluded(
+                        "",
+                        pd.concat([norm.excluded, p.loc[drop, [ROW, "id"]]]),
+                        concat_issues([norm.issues, raw.issues]),
+                        override_issues=concat_issues([stock.issues, prices.issues]),
+                    )
                 )
-            )
-            p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
-            online, prov = apply_stock(p, stock)
-            provenance.append(prov)
-            shared_checks = product_checks(online)
-            for c in chosen:
-                module, ctx = CHANNELS[c.name], contexts[c.name]
-                ctx.batch_checks = shared_checks
-                cp, prov = apply_channel(online, prices, c)
+                p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
+                online, prov = apply_stock(p, stock)
                 provenance.append(prov)
-                products = cp if c.name == "amazon" else cp.loc[~cp["is_parent"]]
-                out = module.to_frame(products, ctx)
-                found = concat_issues([compiled(c.name).check(out), module.check(products, out, ctx)])
-                found["channel"] = c.name
-                issues.append(found)
-                bad_rows = found.loc[found["severity"] == "error", "row"].unique()
-                ok = ~out[ROW].isin(bad_rows)
-                summary = summaries[c.name]
-                summary.products_in += int((~cp["is_parent"]).sum()) + len(norm.excluded) + int(drop.sum())
-                bad_products = products.loc[products[ROW].isin(bad_rows)]
-                summary.excluded += int((~bad_products["is_parent"]).sum()) + len(norm.excluded) + int(drop.sum())
-                excluded_parts.append(_excluded(c.name, bad_products[[ROW, "id"]], found))
-                summary.errors += int((found["severity"] == "error").sum())
-                summary.warnings += int((found["severity"] == "warning").sum())
-                code_counts[c.name].update(found["code"].tolist())
-                for fmt in c.formats:
-                    if (c.name, fmt) in writers:
-                        writers[(c.name, fmt)].write(out.loc[ok])
+                shared_checks = product_checks(online)
+            for c in chosen:
+                with events.stage("channel", batch=number, channel=c.name) as info:
+                    module, ctx = CHANNELS[c.name], contexts[c.name]
+                    ctx.batch_checks = shared_checks
+                    cp, prov = apply_channel(online, prices, c)
+                    provenance.append(prov)
+                    products = cp if c.name == "amazon" else cp.loc[~cp["is_parent"]]
+                    out = module.to_frame(products, ctx)
+                    found = concat_issues([compiled(c.name).check(out), module.check(products, out, ctx)])
+                    found["channel"] = c.name
+                    issues.append(found)
+                    bad_rows = found.loc[found["severity"] == "error", "row"].unique()
+                    ok = ~out[ROW].isin(bad_rows)
+                    summary = summaries[c.name]
+                    summary.products_in += int((~cp["is_parent"]).sum()) + len(norm.excluded) + int(drop.sum())
+                    bad_products = products.loc[products[ROW].isin(bad_rows)]
+                    summary.excluded += int((~bad_products["is_parent"]).sum()) + len(norm.excluded) + int(drop.sum())
+                    excluded_parts.append(_excluded(c.name, bad_products[[ROW, "id"]], found))
+                    summary.errors += int((found["severity"] == "error").sum())
+                    summary.warnings += int((found["severity"] == "warning").sum())
+                    code_counts[c.name].update(found["code"].tolist())
+                    items = out.loc[ok]
+                    info.update(items=len(items), errors=int((found["severity"] == "error").sum()))
+                    if pub is not None:
+                        info.update(pub.observe(c.name, items))
+                    if collect:
+                        frames[c.name].append(_text_items(c.name, items))
+            events.emit("batch", batch=number, rows=done, seconds=round(time.perf_counter() - t_batch, 4))
+            if number == 1:
+                _checkpoint("write")
             if progress:
                 progress(done, total)
         feeds: list[FeedFile] = []
-        for w in writers.values():
-            feeds.extend(w.finish())
+        if pub is not None:
+            with events.stage("write") as info:
+                feeds = pub.finish()
+                info.update(files=len(feeds), bytes=sum(f.bytes for f in feeds))
+            _checkpoint("finished")
     except BaseException:
-        for w in writers.values():
-            w.abort()
+        if pub is not None:
+            pub.abort()
         raise
 
     all_issues = concat_issues(issues)
@@ -201,7 +344,8 @@ def run(
         s.warnings += catalog_warnings
         code_counts[c.name].update(catalog_issue_counts)
         s.top_codes = code_counts[c.name].most_common(5)
-        s.items = sum(f.items for f in feeds if f.channel == c.name and f.format == c.formats[0])
+        if pub is not None:
+            s.items = pub.outputs[c.name].tracker.counts["items"]
     excluded = (
         pd.concat(excluded_parts, ignore_index=True)
         if excluded_parts
@@ -225,14 +369,316 @@ def run(
         feeds=feeds,
         out_dir=out_dir,
         provenance=pd.concat(provenance, ignore_index=True) if provenance else None,
+        run_id=events.run_id,
+        mode="delta" if options.delta else "full",
     )
-    if out_dir is not None:
-        pending = [p for w in writers.values() for p in w.pending]
-        commit_all(pending)
-        result.manifest = manifest(out_dir, stamp, feeds, report.excluded_products())
-        write_atomic(out_dir / "report.json", dumps(report.to_dict()))
-        write_atomic(out_dir / "manifest.json", dumps(result.manifest))
+    if collect:
+        result.frames = {
+            name: pd.concat(parts) if parts else pd.DataFrame(columns=["key"]).set_index("key")
+            for name, parts in frames.items()
+        }
+    if pub is not None:
+        pub.publish(result, chosen, stamp)
     return result
+
+
+def _text_items(channel: str, items: pd.DataFrame) -> pd.DataFrame:
+    table = text_table(items, item_keys(channel, items))
+    return table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get).set_index("key")
+
+
+# -- publication -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Output:
+    """One channel's side of a publication: what it compares with and what it writes."""
+
+    channel: ChannelConfig
+    mode: str  # full | delta | supplemental | pending-full ...
+    tracker: FeedTracker
+    snapshot: SnapshotWriter
+    fingerprint: str
+    previous_items: int | None  # item count of the last published run (the drop gate's reference)
+    previous_rate: float | None  # its share of products excluded for errors
+    previous_snapshot: Path | None
+    writers: list[Any] = field(default_factory=list)  # full mode: the channel's format writers
+    delta: Any = None  # delta mode: AmazonDelta | GoogleSupplemental | RowsDelta
+    removed: list[str] = field(default_factory=list)
+    tombstones: int = 0
+
+    def pending(self) -> list[PendingFile]:
+        files = [p for w in self.writers for p in w.pending]
+        if self.delta is not None:
+            files += self.delta.pending
+        return files
+
+
+class _Publication:
+    def __init__(
+        self,
+        config: Config,
+        out_dir: Path,
+        store: StateStore,
+        options: BuildOptions,
+        now: datetime,
+        run_id: str,
+        started: datetime,
+        events: _Events,
+    ) -> None:
+        self.config, self.out_dir, self.store, self.options = config, out_dir, store, options
+        self.now, self.run_id, self.started, self.events = now, run_id, started, events
+        self.outputs: dict[str, _Output] = {}
+        self.target = store.target_id(out_dir)
+        self.snapshots = store.snapshot_folder(out_dir, run_id)
+
+    def prepare(self, chosen: list[ChannelConfig], contexts: dict[str, ChannelContext]) -> None:
+        now_s = int(self.now.timestamp())
+        resend = self.config.delta.resend_days
+        gz = self.config.output.gzip
+        for c in chosen:
+            fp = fingerprint(c)
+            last = self.store.last_published(self.target, c.name)
+            previous = self.store.items(self.target, c.name)
+            reset = last is not None and self.store.fingerprint(self.target, c.name) not in (None, fp)
+            mode = "full"
+            if self.options.delta:
+                mode = "delta"
+                if c.name == "google":
+                    due = len(previous) == 0 or reset or int(previous.sent_at.min()) <= now_s - resend * 86_400
+                    mode = "full" if due else "delta"
+            out = _Output(
+                channel=c,
+                mode=mode,
+                tracker=FeedTracker(c.name, previous, now_s, resend, reset=reset),
+                snapshot=SnapshotWriter(self.snapshots / f"{c.name}.parquet"),
+                fingerprint=fp,
+                previous_items=last.items if last else None,
+                previous_rate=(last.excluded / last.products if last.products else 0.0) if last else None,
+                previous_snapshot=last.snapshot if last else None,
+            )
+            module, ctx = CHANNELS[c.name], contexts[c.name]
+            if mode == "full":
+                made = module.writers(self.out_dir / c.name, ctx, gz)
+                out.writers = [made[fmt] for fmt in c.formats]
+            else:
+                folder = self.out_dir / DELTA_DIR / c.name
+                if c.name == "amazon":
+                    out.delta = AmazonDelta.create(folder, ctx, gz)
+                elif c.name == "google":
+                    out.delta = GoogleSupplemental(folder, module.COLUMNS, gz, GROUPS["google"])
+                else:
+                    made = module.writers(folder, ctx, gz)
+                    out.delta = RowsDelta(c.name, [made[fmt] for fmt in c.formats])
+            self.outputs[c.name] = out
+
+    def observe(self, channel: str, items: pd.DataFrame) -> dict[str, int]:
+        """One batch of a channel's publishable items: hashed, compared, snapshotted, written."""
+        out = self.outputs[channel]
+        keys = item_keys(channel, items)
+        table = text_table(items, keys)
+        hashes = group_hashes(table, GROUPS[channel])
+        c = out.tracker.classify(keys, hashes)
+        out.snapshot.write(table)
+        if out.mode == "full":
+            for w in out.writers:
+                w.write(items)
+        elif channel == "google":
+            out.delta.write(items, c, table)
+        else:
+            out.delta.write(items, c)
+        return {"added": int(c.added.sum()), "changed": int(c.changed.sum())}
+
+    def finish(self) -> list[FeedFile]:
+        feeds: list[FeedFile] = []
+        for name, out in self.outputs.items():
+            out.removed = out.tracker.removed()
+            if out.mode == "full":
+                if name == "amazon" and out.writers:
+                    write_deletes(out.writers[0], out.removed)
+                    out.tombstones = len(out.removed)
+                for w in out.writers:
+                    feeds.extend(w.finish())
+            else:
+                old = None
+                if out.removed and name in ("meta", "google_local"):
+                    old = read_snapshot(out.previous_snapshot, out.removed)
+                out.tombstones = out.delta.tombstones(out.removed, old)
+                files = out.delta.finish()
+                feeds.extend(files)
+            out.snapshot.finish()
+        self.feeds = feeds
+        return feeds
+
+    def abort(self) -> None:
+        for out in self.outputs.values():
+            for w in out.writers:
+                w.abort()
+            if out.delta is not None:
+                out.delta.abort()
+            out.snapshot.abort()
+        shutil.rmtree(self.snapshots, ignore_errors=True)
+        self._remove_empty_folders()
+
+    def _remove_empty_folders(self) -> None:
+        """Folders this run created for files it did not publish."""
+        for name in self.outputs:
+            for folder in (self.out_dir / DELTA_DIR / name, self.out_dir / name):
+                with suppress(OSError):
+                    folder.rmdir()
+        with suppress(OSError):
+            (self.out_dir / DELTA_DIR).rmdir()
+
+    def counts(self, result: RunResult) -> list[ChannelCounts]:
+        out = []
+        for name, o in self.outputs.items():
+            s = result.report.channels[name]
+            out.append(
+                ChannelCounts(
+                    channel=name,
+                    items=o.tracker.counts["items"],
+                    previous=o.previous_items,
+                    products=s.products_in,
+                    excluded=s.excluded,
+                    expects_items=name != "google_local" or bool(self.config.stock.stores),
+                    previous_rate=o.previous_rate,
+                )
+            )
+        return out
+
+    def changes(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for name, o in self.outputs.items():
+            k = o.tracker.counts
+            doc: dict[str, Any] = {
+                "mode": o.mode,
+                "items": k["items"],
+                "previous": o.previous_items,
+                "added": k["added"],
+                "changed": k["changed"],
+                "removed": len(o.removed),
+                "price_only": k["price"],
+                "stock_only": k["stock"],
+                "content": k["content"],
+                "resent": k["stale"],
+                "tombstones": o.tombstones,
+            }
+            if o.mode == "delta" and name == "amazon":
+                doc["operations"] = dict(sorted(o.delta.ops.items()))
+            if o.mode == "delta" and name == "google":
+                doc["pending_new"] = o.delta.pending_new
+            out[name] = doc
+        return out
+
+    def publish(self, result: RunResult, chosen: list[ChannelConfig], stamp: str) -> None:
+        report = result.report
+        with self.events.stage("gate") as info:
+            gate = evaluate(self.config, self.counts(result), forced=self.options.force)
+            info.update(passed=gate.passed, forced=gate.forced, fired=[c.to_dict() for c in gate.fired])
+        result.gate = gate
+        result.changes = self.changes()
+        report.gate = gate.to_dict()
+        report.changes = result.changes
+        mode = "delta" if self.options.delta else "full"
+        summary = {name: {k: v for k, v in ch.items() if k != "operations"} for name, ch in result.changes.items()}
+        if gate.refused:
+            self.abort()
+            result.published = False
+            result.feeds = []
+            self._record(result, chosen, published=False, manifest=None, summary=summary)
+            return
+        with self.events.stage("commit") as info:
+            pending = [p for o in self.outputs.values() for p in o.pending()]
+            commit_all(pending[:1])
+            _checkpoint("commit")
+            commit_all(pending[1:])
+            self._clean_stale(result.feeds)
+            result.manifest = manifest(self.out_dir, stamp, result.feeds, report.excluded_products(), mode=mode)
+            write_atomic(self.out_dir / "report.json", dumps(report.to_dict()))
+            write_atomic(self.out_dir / "manifest.json", dumps(result.manifest))
+            info.update(files=len(pending))
+        result.published = True
+        _checkpoint("record")
+        with self.events.stage("record"):
+            for o in self.outputs.values():
+                o.snapshot.commit()
+            self._record(result, chosen, published=True, manifest=result.manifest, summary=summary)
+            self.store.prune_snapshots(self.out_dir, self.config.state.keep_snapshots)
+
+    def _record(
+        self, result: RunResult, chosen: list[ChannelConfig], *, published: bool, manifest: dict | None, summary: dict
+    ) -> None:
+        records = []
+        for name, o in self.outputs.items():
+            k = o.tracker.counts
+            rec = FeedRecord(
+                feed=name,
+                mode=o.mode,
+                items=k["items"],
+                added=k["added"],
+                changed=k["changed"],
+                removed=len(o.removed),
+                resent=k["stale"],
+                products=result.report.channels[name].products_in,
+                excluded=result.report.channels[name].excluded,
+                snapshot=o.snapshot.final if o.snapshot.rows or o.snapshot.final.exists() else None,
+                fingerprint=o.fingerprint,
+            )
+            if o.mode == "full":
+                rec.replace = o.tracker.current()
+            elif name == "amazon":
+                rec.upsert, rec.hash_only, rec.delete = o.tracker.select("resend"), o.tracker.partial(), o.removed
+            elif name != "google":  # the supplemental is cumulative: Google's state stays that of its full build
+                rec.upsert, rec.delete = o.tracker.select("touched"), o.removed
+            else:
+                rec.keep_items = True
+            records.append(rec)
+        self.store.record(
+            out_dir=self.out_dir,
+            run_id=self.run_id,
+            run_clock=self.now,
+            started_at=self.started,
+            mode="delta" if self.options.delta else "full",
+            published=published,
+            forced=self.options.force and not result.gate.passed if result.gate else False,
+            channels=[c.name for c in chosen],
+            gate=result.gate.to_dict() if result.gate else None,
+            manifest=manifest,
+            summary=summary,
+            feeds=records,
+        )
+
+    def _clean_stale(self, feeds: list[FeedFile]) -> None:
+        """Files an earlier run published that this run supersedes: Amazon documents beyond this
+        run's count, and the delta files of every channel this run built (an old delta applied after
+        a newer build would roll the channel back)."""
+        written = {f.path for f in feeds}
+        for name, o in self.outputs.items():
+            folders = [self.out_dir / DELTA_DIR / name]
+            if o.mode == "full" and name == "amazon":
+                folders.append(self.out_dir / name)
+            for folder in folders:
+                if not folder.is_dir():
+                    continue
+                full_amazon = folder == self.out_dir / "amazon"
+                for path in folder.iterdir():
+                    if not path.is_file() or path.name.startswith(".") or path in written:
+                        continue
+                    if full_amazon and not path.name.startswith("listings-"):
+                        continue  # only feedsync's own documents
+                    path.unlink(missing_ok=True)
+        self._remove_empty_folders()
+
+
+def _sweep_temporaries(out_dir: Path) -> None:
+    """Temporary files of builds that were killed (their pid is in the name and no longer runs)."""
+    for folder in [out_dir, *out_dir.glob("*"), *out_dir.glob(f"{DELTA_DIR}/*")]:
+        if not folder.is_dir():
+            continue
+        for path in [*folder.glob(".*.tmp"), *folder.glob(".*.spool")]:
+            pid = path.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+                path.unlink(missing_ok=True)
 
 
 def _excluded(
@@ -262,4 +708,4 @@ def _excluded(
     )
 
 
-__all__ = ["RunResult", "run", "PROVENANCE_COLUMNS"]
+__all__ = ["BuildOptions", "RunResult", "run", "PROVENANCE_COLUMNS", "ItemState"]

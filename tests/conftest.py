@@ -82,7 +82,7 @@ def check_feed(checker: ModuleType, kind: str, path: Path):
 def core_project(tmp_path: Path) -> Path:
     """A private copy of tests/data/core/ (so a test may edit it); returns its feedsync.toml."""
     target = tmp_path / "core"
-    shutil.copytree(CORE, target)
+    shutil.copytree(CORE, target, ignore=shutil.ignore_patterns(".feedsync"))  # not the run history
     return target / "feedsync.toml"
 
 

@@ -28,6 +28,16 @@ class ReportFormat(StrEnum):
     github = "github"
 
 
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Path to feedsync.toml.", dir_okay=False)]
 OutOpt = Annotated[
     Path, typer.Option("--out", "-o", help="Output folder for the feeds, manifest.json and report.json.")
@@ -51,6 +61,24 @@ HtmlOpt = Annotated[
         "--html", help="Also write the self-contained HTML catalog health report to this file.", dir_okay=False
     ),
 ]
+LogFormatOpt = Annotated[
+    LogFormat,
+    typer.Option(
+        "--log-format",
+        help="json: one JSON object per line on stderr (run id, stage, counts, seconds) and the summary as JSON.",
+    ),
+]
+DeltaOpt = Annotated[
+    bool,
+    typer.Option("--delta", help="Write only what changed since the last published run, under OUT/delta/."),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Publish even if the publish gate refuses (recorded in the run history).")
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option("--wait", metavar="SECONDS", help="Wait up to this long for another build on the same OUT.", min=0),
+]
 PreviousOpt = Annotated[
     Path | None,
     typer.Option(
@@ -59,8 +87,9 @@ PreviousOpt = Annotated[
 ]
 
 
-def _guard(debug: bool, fn):
-    """Library errors become one clear message and an exit code; --debug shows the traceback."""
+def _guard(debug: bool, fn, log=None):
+    """Library errors become one clear message and an exit code; --debug shows the traceback.
+    With --log-format json the error is also a JSON line, and a one-line summary for cron."""
     from feedsync.errors import FeedsyncError
 
     try:
@@ -68,7 +97,7 @@ def _guard(debug: bool, fn):
     except FeedsyncError as e:
         if debug:
             raise
-        present.error(e)
+        present.error(e, json_log=log is not None)
         raise typer.Exit(ExitCode(e.exit_code)) from None
 
 
@@ -84,23 +113,44 @@ def build(
     debug: DebugOpt = False,
     html: HtmlOpt = None,
     previous: PreviousOpt = None,
+    delta: DeltaOpt = False,
+    force: ForceOpt = False,
+    wait: WaitOpt = 0.0,
+    log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
-    """Build every enabled channel's feeds into OUT (atomically), with manifest.json and report.json."""
+    """Build every enabled channel's feeds into OUT behind the publish gate (exit 4 when it refuses),
+    with manifest.json and report.json; one summary line on stderr at the end."""
     from feedsync import build as build_feeds
 
+    log = present.json_log if log_format == LogFormat.json else None
+
     def go():
-        with present.progress(quiet) as tick:
-            return build_feeds(config, out, now=now, channels=_channels(channel), progress=tick)
+        with present.progress(quiet or log is not None) as tick:
+            return build_feeds(
+                config,
+                out,
+                now=now,
+                channels=_channels(channel),
+                progress=tick,
+                delta=delta,
+                force=force,
+                wait=wait,
+                log=log,
+            )
 
     if html:  # read before the build replaces it: the last build into OUT is the default comparison
         from feedsync.html_report import previous_report, write_html
 
-        prior = _guard(debug, lambda: previous_report(previous, out / "report.json"))
-    result = _guard(debug, go)
+        prior = _guard(debug, lambda: previous_report(previous, out / "report.json"), log)
+    result = _guard(debug, go, log)
     present.report(result.report, fmt, quiet=quiet, feeds=result.feeds, out_dir=out)
-    if html:
-        present.html_written(_guard(debug, lambda: write_html(html, result.report, previous=prior, out_dir=out)), quiet)
-    raise typer.Exit(ExitCode.INVALID if result.report.failed(strict) else ExitCode.OK)
+    if html and result.published:
+        present.html_written(
+            _guard(debug, lambda: write_html(html, result.report, previous=prior, out_dir=out), log), quiet
+        )
+    code = ExitCode.GATE if result.refused else ExitCode.INVALID if result.report.failed(strict) else ExitCode.OK
+    present.summary(result, code, quiet=quiet, json_log=log is not None)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -112,17 +162,87 @@ def validate(
     fmt: FormatOpt = ReportFormat.text,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Report and fail only on issues not in this baseline file.", dir_okay=False),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", help="Record the current issues as a baseline file.", dir_okay=False),
+    ] = None,
+    log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
     """Check the catalog against every enabled channel's rules; writes no feeds."""
     from feedsync import validate as validate_catalog
 
-    def go():
-        with present.progress(quiet or fmt != ReportFormat.text) as tick:
-            return validate_catalog(config, now=now, channels=_channels(channel), progress=tick)
+    log = present.json_log if log_format == LogFormat.json else None
 
-    report = _guard(debug, go)
+    def go():
+        with present.progress(quiet or fmt != ReportFormat.text or log is not None) as tick:
+            return validate_catalog(
+                config,
+                now=now,
+                channels=_channels(channel),
+                progress=tick,
+                baseline=baseline,
+                write_baseline=write_baseline,
+                log=log,
+            )
+
+    report = _guard(debug, go, log)
     present.report(report, fmt, quiet=quiet)
+    present.baseline(report, quiet=quiet)
     raise typer.Exit(ExitCode.INVALID if report.failed(strict) else ExitCode.OK)
+
+
+@app.command()
+def diff(
+    config: ConfigOpt = Path("feedsync.toml"),
+    out: OutOpt = Path("out"),
+    old: Annotated[
+        str,
+        typer.Option(
+            "--old",
+            help="What to compare from: 'last' (the last run published into OUT), a build's output folder, "
+            "or another feedsync.toml.",
+        ),
+    ] = "last",
+    new: Annotated[
+        str,
+        typer.Option(
+            "--new",
+            help="What to compare to: 'catalog' (what a build of --config would publish now), a build's output "
+            "folder, or another feedsync.toml.",
+        ),
+    ] = "catalog",
+    channel: ChannelOpt = None,
+    now: NowOpt = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    limit: Annotated[int, typer.Option("--limit", help="Items shown per channel and kind (text format).", min=0)] = 20,
+    debug: DebugOpt = False,
+) -> None:
+    """Added, removed and changed items per channel, with the changed fields' old and new values."""
+    from feedsync import diff as diff_sides
+
+    result = _guard(debug, lambda: diff_sides(config, out, old=old, new=new, channels=_channels(channel), now=now))
+    present.diff(result, fmt, limit=limit)
+    raise typer.Exit(ExitCode.OK)
+
+
+@app.command()
+def history(
+    config: ConfigOpt = Path("feedsync.toml"),
+    out: OutOpt = Path("out"),
+    limit: Annotated[int, typer.Option("--limit", help="How many runs, newest first.", min=1)] = 20,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    debug: DebugOpt = False,
+) -> None:
+    """The last builds into OUT from the run history: published, refused or forced, with counts."""
+    from feedsync import history as run_history
+
+    runs = _guard(debug, lambda: run_history(config, out, limit=limit))
+    present.history(runs, fmt)
+    raise typer.Exit(ExitCode.OK)
 
 
 @app.command()

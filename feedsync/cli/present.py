@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,11 +30,26 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def error(e: Exception) -> None:
+def error(e: Exception, *, json_log: bool = False) -> None:
     hint = getattr(e, "hint", None)
-    err.print(f"[bold red]error:[/] {escape(getattr(e, 'message', str(e)))}")
+    message = getattr(e, "message", str(e))
+    if json_log:
+        json_log_line({"stage": "error", "error": message, "fix": hint, "exit_code": getattr(e, "exit_code", 3)})
+        json_log_line({"stage": "summary", "status": "error", "line": f"feedsync: FAILED {message}"})
+        return
+    err.print(f"[bold red]error:[/] {escape(message)}")
     if hint:
         err.print(f"  [bold]fix:[/] {escape(hint)}")
+
+
+def json_log_line(event: dict[str, Any]) -> None:
+    """One JSON object per line on stderr (`--log-format json`), with the wall-clock time."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    sys.stderr.write(orjson.dumps({"ts": stamp, **event}, default=str).decode() + "\n")
+    sys.stderr.flush()
+
+
+json_log = json_log_line
 
 
 @contextmanager
@@ -63,7 +79,7 @@ def report(
         from feedsync.validation.views import github_annotations
 
         sys.stdout.write(github_annotations(r))
-    elif not quiet or r.errors:
+    elif not quiet or r.errors or (r.gate and r.gate["fired"]):
         _text(r, feeds, out_dir)
 
 
@@ -99,9 +115,38 @@ def _text(r: Report, feeds: list[FeedFile] | None, out_dir: Path | None) -> None
         )
     if len(grouped) > MAX_SHOWN:
         out.print(f"  ... and {len(grouped) - MAX_SHOWN} more (full list: --format json, or report.json)")
-    if feeds is not None and out_dir is not None:
+    if r.changes:
+        out.print("\nsince the last published run:")
+        for name, ch in r.changes.items():
+            out.print(f"  {name:13} {_change_text(ch)}")
+    if r.gate and r.gate["fired"]:
+        verdict = "[bold yellow]FORCED[/] (published anyway)" if r.gate["forced"] else "[bold red]REFUSED[/]"
+        out.print(f"\npublish gate {verdict}:")
+        for check in r.gate["fired"]:
+            out.print(f"  [bold]{check['gate']}[/] {escape(check['message'])}")
+        if not r.gate["forced"]:
+            out.print("  the published feeds were left untouched; check the catalog, or pass --force to publish")
+    if feeds is not None and out_dir is not None and not (r.gate and not r.gate["published"]):
         n_items = sum(f.items for f in feeds)
         out.print(f"\nwrote {len(feeds)} feed files ({n_items} items) to {out_dir}/ with manifest.json and report.json")
+
+
+def _change_text(ch: dict[str, Any]) -> str:
+    if ch.get("previous") is None:
+        return f"{ch['items']} items (first published run)"
+    parts = [f"+{ch['added']} added", f"-{ch['removed']} removed", f"~{ch['changed']} changed"]
+    if ch.get("resent"):
+        parts.append(f"{ch['resent']} due for re-send")
+    text = f"{ch['items']} items: " + ", ".join(parts)
+    if ch["mode"] == "delta":
+        if "operations" in ch:
+            ops = ", ".join(f"{n} {op}" for op, n in ch["operations"].items()) or "nothing to send"
+            text += f"; delta: {ops}"
+        elif "pending_new" in ch:
+            text += f"; delta: supplemental ({ch['pending_new']} new wait for a full build)"
+        else:
+            text += "; delta: changed rows"
+    return text
 
 
 def _red(n: int) -> str:
@@ -134,3 +179,108 @@ def initialised(directory: Path, written: list[Path]) -> None:
 
 def code_table() -> list[tuple[str, str, str]]:
     return [(c.code, c.severity, c.fix) for c in CODES.values()]
+
+
+def summary(result: Any, code: int, *, quiet: bool = False, json_log: bool = False) -> None:
+    """The last line of a build, for a cron mail: what was published, or which gate refused."""
+    line = summary_line(result)
+    if json_log:
+        status = "refused" if result.refused else "forced" if (result.gate and result.gate.fired) else "ok"
+        json_log_line(
+            {"run": result.run_id, "stage": "summary", "status": status, "exit_code": int(code), "line": line}
+        )
+    elif not quiet or code or (result.gate and result.gate.fired):
+        err.print(escape(line), highlight=False)
+
+
+def summary_line(result: Any) -> str:
+    r = result.report
+    fired = result.gate.fired if result.gate else []
+    reasons = "; ".join(c.message for c in fired)
+    if result.refused:
+        return f"feedsync: REFUSED {reasons}; nothing published"
+    counts = []
+    for i, (name, s) in enumerate(r.channels.items()):
+        ch = result.changes.get(name, {})
+        if ch.get("mode") == "delta":
+            sent = ch.get("operations") and sum(ch["operations"].values())
+            what = f"{sent} messages" if "operations" in ch else f"{ch.get('changed', 0)} changed"
+            counts.append(f"{name} {what} (delta of {s.items})")
+        else:
+            counts.append(f"{name} {s.items}" + (" items" if i == 0 else ""))
+    head = "FORCED " + reasons + "; published anyway; " if fired else "ok "
+    mode = "delta " if result.mode == "delta" else ""
+    tail = [f"{r.excluded_products()} excluded", f"{r.errors} errors"]
+    if r.warnings:
+        tail.append(f"{r.warnings} warnings")
+    return f"feedsync: {head}{mode}{', '.join(counts)}; " + "; ".join(tail)
+
+
+def baseline(r: Report, *, quiet: bool = False) -> None:
+    b = r.baseline
+    if not b or quiet:
+        return
+    if "written" in b:
+        err.print(f"wrote baseline {escape(b['written'])} ({b['entries']} entries)")
+    if "file" in b:
+        err.print(
+            f"baseline {escape(b['file'])}: {b['known']} known issues ignored, {b['new']} new "
+            f"({b['new_errors']} errors, {b['new_warnings']} warnings), {b['fixed']} fixed since"
+        )
+
+
+def diff(result: Any, fmt: str, *, limit: int = 20) -> None:
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    out.print(f"old: {escape(result.old)}\nnew: {escape(result.new)}")
+    for name, c in result.channels.items():
+        out.print(
+            f"\n[bold]{name}[/]: {c.old_items} -> {c.new_items} items: "
+            f"[green]+{len(c.added)} added[/], [red]-{len(c.removed)} removed[/], "
+            f"[yellow]~{len(c.changed)} changed[/]"
+        )
+        if c.changed:
+            out.print("  changed fields: " + ", ".join(f"{f} {n}" for f, n in c.field_counts.items()))
+        if not c.fields_known:
+            out.print("  [dim](field values unknown: the old snapshot was pruned; only ids compared)[/]")
+        doc = c.to_dict()
+        for key, mark, color in (("added", "+", "green"), ("removed", "-", "red")):
+            for sku in doc[key][:limit]:
+                out.print(f"  [{color}]{mark}[/] {escape(sku)}")
+            if len(doc[key]) > limit:
+                out.print(f"  ... {len(doc[key]) - limit} more {key}")
+        for item in doc["changed"][:limit]:
+            fields = "; ".join(
+                f"{escape(f)}: {escape(_short(v['old']))} -> {escape(_short(v['new']))}"
+                for f, v in item["fields"].items()
+            )
+            out.print(f"  [yellow]~[/] {escape(item['id'])}  {fields}")
+        if len(doc["changed"]) > limit:
+            out.print(f"  ... {len(doc['changed']) - limit} more changed (all of them: --format json)")
+    if not result.differs:
+        out.print("\nno differences")
+
+
+def _short(v: str | None, width: int = 60) -> str:
+    if v is None:
+        return "(none)"
+    v = v.replace("\n", " ")
+    return repr(v if len(v) <= width else v[: width - 1] + "…")
+
+
+def history(runs: list[dict[str, Any]], fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(runs, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    if not runs:
+        out.print("no runs recorded for this output folder")
+    for run in runs:
+        status = run["status"].upper() + (" (forced)" if run["forced"] else "")
+        feeds = ", ".join(
+            f"{name} {f['items']} (+{f['added']} -{f['removed']} ~{f['changed']})" for name, f in run["feeds"].items()
+        )
+        out.print(f"{run['run_clock']}  {run['run_id']}  {run['mode']:5}  {status:18} {escape(feeds)}")
+        gate = run.get("gate") or {}
+        for check in gate.get("fired", []):
+            out.print(f"    {check['gate']}: {escape(check['message'])}")

@@ -1,0 +1,239 @@
+"""`build --delta`: only what changed since the last published run, as channel operations
+(Amazon PATCH / UPDATE / DELETE checked against the oracle schema by the conformance checker),
+Google supplemental rows, local inventory and Meta rows; tombstones for removed products;
+re-sends before channels expire items; and full builds that clean up after deltas."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import pytest
+from conftest import CORE, NOW, check_feed, conformance_errors
+from nightly import day, manifest, set_catalog, shop
+
+import feedsync
+
+CUP = {
+    "id": "CUP",
+    "title": "Espresso Cup",
+    "description": "Small cup.",
+    "link": "https://shop.example.com/p/cup",
+    "image_link": "https://cdn.example.com/cup.jpg",
+    "brand": "Acme",
+    "gtin": "5901234123457",
+    "price": "6.00",
+    "currency": "USD",
+    "quantity": "4",
+    "condition": "new",
+    "google_product_category": "2169",
+    "amazon_product_type": "DRINKING_CUP",
+}
+
+
+def _edit_core(folder) -> None:
+    """LAMP price only, TEE-S stock only, MUG price and stock, PEN content, BOOK removed, CUP new."""
+    path = folder / "catalog.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    fields = list(rows[0])
+    by_id = {r["id"]: r for r in rows}
+    by_id["LAMP"]["price"] = "35.00"
+    by_id["MUG"]["price"] = "11.50"
+    by_id["MUG"]["quantity"] = "6"
+    by_id["PEN"]["title"] = "Fountain Pen, steel nib"
+    rows = [r for r in rows if r["id"] != "BOOK"] + [{f: CUP.get(f, "") for f in fields}]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    stock = (folder / "stock.csv").read_text(encoding="utf-8").replace("TEE-S,warehouse,5", "TEE-S,warehouse,9")
+    (folder / "stock.csv").write_text(stock, encoding="utf-8")
+
+
+@pytest.fixture
+def delta_build(tmp_path):
+    project = tmp_path / "core"
+    shutil.copytree(CORE, project, ignore=shutil.ignore_patterns(".feedsync"))
+    out = tmp_path / "out"
+    full = feedsync.build(project / "feedsync.toml", out, now=NOW)
+    assert full.published
+    _edit_core(project)
+    result = feedsync.build(project / "feedsync.toml", out, now=day(1), delta=True)
+    assert result.published and result.mode == "delta"
+    return result, out, project
+
+
+def _messages(path) -> dict[str, dict]:
+    return {m["sku"]: m for m in json.loads(path.read_bytes())["messages"]}
+
+
+def test_amazon_delta_operations(delta_build, checker):
+    result, out, _ = delta_build
+    path = out / "delta" / "amazon" / "listings-0001.json"
+    findings = check_feed(checker, "amazon-json", path)  # listings-feed-schema-v2 (oracle) + channel rules
+    assert findings.errors == []
+    msgs = _messages(path)
+    assert {sku: m["operationType"] for sku, m in msgs.items()} == {
+        "LAMP": "PATCH",
+        "TEE-S": "PATCH",
+        "MUG": "PATCH",
+        "PEN": "UPDATE",
+        "CUP": "UPDATE",
+        "BOOK": "DELETE",
+    }
+    paths = {sku: [p["path"] for p in m.get("patches", [])] for sku, m in msgs.items()}
+    assert paths["LAMP"] == ["/attributes/purchasable_offer"]
+    assert paths["TEE-S"] == ["/attributes/fulfillment_availability"]
+    assert paths["MUG"] == ["/attributes/purchasable_offer", "/attributes/fulfillment_availability"]
+    lamp = msgs["LAMP"]["patches"][0]
+    assert lamp["op"] == "replace"
+    assert lamp["value"][0]["our_price"][0]["schedule"][0]["value_with_tax"] == 35.0
+    assert msgs["TEE-S"]["patches"][0]["value"] == [
+        {"fulfillment_channel_code": "DEFAULT", "quantity": 9, "lead_time_to_ship_max_days": 2}
+    ]
+    assert msgs["LAMP"]["productType"] == "LAMP" and "attributes" not in msgs["LAMP"]
+    assert msgs["BOOK"] == {"messageId": msgs["BOOK"]["messageId"], "sku": "BOOK", "operationType": "DELETE"}
+    assert msgs["PEN"]["attributes"]["item_name"][0]["value"] == "Fountain Pen, steel nib"
+    assert sorted(m["messageId"] for m in msgs.values()) == list(range(1, 7))
+    assert result.changes["amazon"]["operations"] == {"DELETE": 1, "PATCH": 3, "UPDATE": 2}
+
+
+def test_google_supplemental_has_changed_attributes_and_tombstones(delta_build):
+    result, out, _ = delta_build
+    rows = list(csv.DictReader(io.StringIO((out / "delta" / "google" / "supplemental.tsv").read_text()), delimiter="\t"))
+    by_id = {r["id"]: r for r in rows}
+    assert set(by_id) == {"LAMP", "MUG", "PEN", "BOOK"}  # TEE-S's Google fields did not change; CUP is new
+    assert by_id["LAMP"]["price"] == "35.00 USD" and by_id["MUG"]["price"] == "11.50 USD"
+    assert by_id["PEN"]["title"] == "Fountain Pen, steel nib"
+    assert by_id["BOOK"]["excluded_destination"].split(",")[:4] == [
+        "Shopping_ads",
+        "Display_ads",
+        "Local_inventory_ads",
+        "Free_listings",
+    ]
+    assert by_id["LAMP"]["excluded_destination"] == ""
+    google = result.changes["google"]
+    assert (google["mode"], google["pending_new"], google["removed"]) == ("delta", 1, 1)
+    # a supplemental source cannot create products: the new one waits for the next full build
+    assert "CUP" not in by_id
+
+
+def test_rows_deltas_pass_the_checker_and_tombstone_removed_products(delta_build, checker):
+    result, out, _ = delta_build
+    assert conformance_errors(checker, out / "manifest.json") == []
+    meta = {r["id"]: r for r in csv.DictReader(io.StringIO((out / "delta" / "meta" / "products.csv").read_text()))}
+    assert set(meta) == {"LAMP", "MUG", "PEN", "CUP", "TEE-S", "BOOK"}
+    assert (meta["BOOK"]["availability"], meta["BOOK"]["quantity_to_sell_on_facebook"]) == ("out of stock", "0")
+    assert meta["BOOK"]["title"] == "The Long Winter (First Edition)"  # the last published row
+    local = list(csv.DictReader(io.StringIO((out / "delta" / "google_local" / "inventory.tsv").read_text()), delimiter="\t"))
+    assert {(r["store_code"], r["id"]) for r in local} == {("store-1", "LAMP"), ("store-2", "LAMP")}
+    assert all(r["price"] == "35.00 USD" for r in local)
+
+
+def test_delta_manifest_marks_delta_feeds_and_keeps_the_full_feeds(delta_build):
+    result, out, _ = delta_build
+    doc = manifest(out)
+    assert doc["mode"] == "delta"
+    assert {(f["channel"], f["format"], f["path"], f["mode"]) for f in doc["feeds"]} == {
+        ("google", "supplemental", "delta/google/supplemental.tsv", "delta"),
+        ("google_local", "tsv", "delta/google_local/inventory.tsv", "delta"),
+        ("meta", "csv", "delta/meta/products.csv", "delta"),
+        ("meta", "xml", "delta/meta/products.xml", "delta"),
+        ("amazon", "json", "delta/amazon/listings-0001.json", "delta"),
+    }
+    for f in doc["feeds"]:
+        assert {"items", "bytes", "sha256"} <= set(f)
+    assert (out / "google" / "products.xml").exists()  # the full feeds stay published
+    assert "<g:id>BOOK</g:id>" in (out / "google" / "products.xml").read_text()
+    assert result.report.to_dict()["changes"]["meta"]["tombstones"] == 1
+
+
+def test_delta_state_moves_on_but_google_stays_cumulative(delta_build):
+    _, out, project = delta_build
+    again = feedsync.build(project / "feedsync.toml", out, now=day(2), delta=True)
+    assert again.published
+    amazon = again.changes["amazon"]
+    assert (amazon["added"], amazon["changed"], amazon["removed"]) == (0, 0, 0)
+    assert not (out / "delta" / "amazon").exists() or not list((out / "delta" / "amazon").iterdir())
+    # Google: each supplemental upload replaces the last one, so it still carries every change
+    rows = (out / "delta" / "google" / "supplemental.tsv").read_text().splitlines()
+    assert {r.split("\t")[0] for r in rows[1:]} == {"LAMP", "MUG", "PEN", "BOOK"}
+    # a full build starts Google afresh and removes the now superseded delta files
+    full = feedsync.build(project / "feedsync.toml", out, now=day(3))
+    assert full.published and not (out / "delta").exists()
+    after = feedsync.build(project / "feedsync.toml", out, now=day(4), delta=True)
+    rows = (out / "delta" / "google" / "supplemental.tsv").read_text().splitlines()
+    assert rows == ["id"] and after.changes["google"]["pending_new"] == 0
+
+
+def test_items_not_sent_for_resend_days_are_sent_again(tmp_path, checker):
+    cfg = shop(tmp_path / "shop", 4, extra="\n[delta]\nresend_days = 10\n")
+    out = tmp_path / "out"
+    feedsync.build(cfg, out, now=NOW)
+    quiet = feedsync.build(cfg, out, now=day(5), delta=True)
+    assert quiet.changes["amazon"]["resent"] == 0
+    assert not list((out / "delta").rglob("listings-*.json"))
+    due = feedsync.build(cfg, out, now=day(11), delta=True)
+    assert due.changes["amazon"]["resent"] == 4
+    msgs = _messages(out / "delta" / "amazon" / "listings-0001.json")
+    assert {m["operationType"] for m in msgs.values()} == {"UPDATE"} and len(msgs) == 4
+    assert check_feed(checker, "amazon-json", out / "delta" / "amazon" / "listings-0001.json").errors == []
+    # Google's primary feed is what keeps its items alive: the full feed is written again
+    assert due.changes["google"]["mode"] == "full"
+    assert manifest(out)["mode"] == "delta"
+    assert {f["path"] for f in manifest(out)["feeds"] if f["channel"] == "google"} == {
+        "google/products.xml",
+        "google/products.tsv",
+    }
+    # and then they are fresh for another resend_days
+    later = feedsync.build(cfg, out, now=day(12), delta=True)
+    assert later.changes["amazon"]["resent"] == 0 and later.changes["google"]["mode"] == "delta"
+
+
+def test_full_amazon_build_deletes_removed_skus(tmp_path, checker):
+    cfg = shop(tmp_path / "shop", {"A": {}, "B": {}, "C": {}, "D": {}, "E": {}, "F": {}})
+    out = tmp_path / "out"
+    feedsync.build(cfg, out, now=NOW)
+    set_catalog(cfg, {"A": {}, "B": {}, "C": {}, "D": {}, "E": {}})
+    result = feedsync.build(cfg, out, now=day(1))
+    msgs = _messages(out / "amazon" / "listings-0001.json")
+    assert msgs["F"]["operationType"] == "DELETE"
+    assert [m["operationType"] for sku, m in msgs.items() if sku != "F"] == ["UPDATE"] * 5
+    assert result.changes["amazon"]["tombstones"] == 1
+    assert check_feed(checker, "amazon-json", out / "amazon" / "listings-0001.json").errors == []
+
+
+def test_config_change_resends_every_item(tmp_path):
+    cfg = shop(tmp_path / "shop", 3)
+    out = tmp_path / "out"
+    feedsync.build(cfg, out, now=NOW)
+    cfg.write_text(cfg.read_text().replace('seller_id = "A1NIGHTLY0000"', 'seller_id = "A1NIGHTLY0000"\nlead_time_to_ship_max_days = 3'))
+    result = feedsync.build(cfg, out, now=day(1), delta=True)
+    assert result.changes["amazon"]["content"] == 3
+    msgs = _messages(out / "delta" / "amazon" / "listings-0001.json")
+    assert all(m["operationType"] == "UPDATE" for m in msgs.values())
+    assert msgs["SKU000"]["attributes"]["fulfillment_availability"][0]["lead_time_to_ship_max_days"] == 3
+
+
+def test_first_delta_sends_everything(tmp_path, checker):
+    cfg = shop(tmp_path / "shop", 3)
+    out = tmp_path / "out"
+    result = feedsync.build(cfg, out, now=NOW, delta=True)
+    assert result.published
+    assert result.changes["google"]["mode"] == "full"  # no full Google build to supplement yet
+    msgs = _messages(out / "delta" / "amazon" / "listings-0001.json")
+    assert [m["operationType"] for m in msgs.values()] == ["UPDATE"] * 3
+    assert conformance_errors(checker, out / "manifest.json") == []
+
+
+def test_delta_is_gated_like_a_full_build(tmp_path):
+    cfg = shop(tmp_path / "shop", 10)
+    out = tmp_path / "out"
+    feedsync.build(cfg, out, now=NOW)
+    set_catalog(cfg, {f"SKU{i:03d}": {} for i in range(5)})
+    result = feedsync.build(cfg, out, now=day(1), delta=True)
+    assert result.refused and not (out / "delta").exists()
+    assert result.changes["amazon"]["removed"] == 5
