@@ -633,3 +633,23 @@ def test_chunked_text_columns(rich: CompiledSchema) -> None:
         (3, "invalid-format"),
         (3, "missing-required"),
     ]
+
+
+def test_datetime_columns_are_not_json_values() -> None:
+    """A date column has no JSON type: jsonschema fails `type` and `enum`, and nothing else applies."""
+    schema = {
+        "properties": {
+            "p0": {"type": "string", "maxLength": 3},
+            "p1": {"enum": ["a"]},
+            "p2": {"maxLength": 1},
+        }
+    }
+    stamps = pd.to_datetime(["2026-01-01", None, "2026-02-03"], utc=True)
+    frame = frame_of(p0=stamps, p1=stamps, p2=stamps)
+    records = [
+        {k: (None if pd.isna(v) else v) for k, v in zip(("p0", "p1", "p2"), [t] * 3, strict=True)}
+        for t in stamps
+    ]
+    got = compiled_failures(compile_schema(schema, "google").check(frame), 3)
+    assert got == [reference_failures(schema, r) for r in records]
+    assert got[0] == Counter({("p0", "invalid-type"): 1, ("p1", "invalid-value"): 1})

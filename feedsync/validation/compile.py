@@ -66,8 +66,11 @@ _SHOWN_CHARS = 60  # offending values quoted in messages are cut to this length
 _ENUM_SHOWN = 8
 
 # Value kinds of a column cell.
-_MISSING, _STR, _BOOL, _INT, _FLOAT, _SLOW = range(6)
-_KIND_WORDS = np.array(["", "text", "true/false", "a whole number", "a number", "a value of another type"])
+# _SLOW: checked by jsonschema one value at a time; _DATETIME: no JSON type at all (checked in bulk).
+_MISSING, _STR, _BOOL, _INT, _FLOAT, _SLOW, _DATETIME = range(7)
+_KIND_WORDS = np.array(
+    ["", "text", "true/false", "a whole number", "a number", "a value of another type", "a date/time"]
+)
 _TYPE_WORDS = {
     "string": "text",
     "integer": "a whole number",
@@ -301,6 +304,9 @@ def _column(series: pd.Series) -> _Column:
             strings = strings.combine_chunks()
         kind = np.where(_bools(strings.is_valid()), _STR, _MISSING).astype(np.int8)
         return _Column(kind, strings=strings, series=series)
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        present = series.notna().to_numpy(dtype=bool)
+        return _Column(np.where(present, _DATETIME, _MISSING).astype(np.int8), series=series)
     if pd.api.types.is_bool_dtype(dtype):
         present = series.notna().to_numpy(dtype=bool)
         bools = series.to_numpy(dtype=bool, na_value=False)
@@ -673,7 +679,7 @@ class CompiledSchema:
                     )
                 )
 
-        eligible = (col.kind >= _STR) & (col.kind <= _FLOAT)
+        eligible = (col.kind != _MISSING) & (col.kind != _SLOW)
         if rule.types is not None:
             ok = np.zeros(len(col.kind), dtype=bool)
             if "string" in rule.types:
@@ -834,7 +840,8 @@ def _value_text(col: _Column, where: np.ndarray) -> pa.Array:
     for typed in (col.ints, col.floats, col.bools):
         if typed is not None:
             return pa.array(typed[where]).cast(_TEXT)
-    raise AssertionError("column without values")
+    assert col.series is not None
+    return pa.array(col.series.iloc[where].astype("str"), _TEXT)
 
 
 def _quoted(values: pa.Array, kind: np.ndarray) -> pa.Array:
