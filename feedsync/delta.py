@@ -250,7 +250,8 @@ class AmazonDelta:
                 p = next(it) if is_patch else None
                 bodies[i] = p if p is not None else body
                 self.ops["PATCH" if p is not None else "UPDATE"] += 1
-        self.ops["DELETE"] += len(dele)
+        if len(dele):
+            self.ops["DELETE"] += len(dele)
         return pa.array(bodies, pa.large_string())
 
     def write(self, frame: pd.DataFrame, c: Classified) -> None:

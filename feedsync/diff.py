@@ -236,6 +236,8 @@ def _read_amazon(paths: list[Path]) -> pd.DataFrame:
     for path in paths:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
         for m in orjson.loads(raw).get("messages", []):
+            if m.get("operationType") == "DELETE":
+                continue  # a tombstone, not an item
             row = {"sku": m.get("sku"), "operationType": m.get("operationType"), "productType": m.get("productType")}
             for name, value in (m.get("attributes") or {}).items():
                 row[name] = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
