@@ -35,12 +35,8 @@ from feedsync.validation.issues import empty_issues, issues_where
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
-_TOP_KEYWORDS = {"$schema", "$id", "$comment", "title", "description", "examples", "default"} | {
-    "type",
-    "properties",
-    "required",
-    "additionalProperties",
-}
+_TOP_KEYWORDS = {"$schema", "$id", "$comment", "title", "description", "examples", "default"}
+_TOP_KEYWORDS |= {"type", "properties", "required", "additionalProperties"}
 _ANNOTATIONS = {"title", "description", "$comment", "examples", "default", "x-code", "x-severity", "x-fix"}
 _NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 # Order in which a property's keywords are checked and reported.
