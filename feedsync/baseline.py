@@ -34,17 +34,18 @@ def write_baseline(report: Report, path: str | Path) -> int:
     path = Path(path)
     counts = _keys(report.issues).value_counts(sort=False).reset_index(name="count")
     counts = counts.sort_values(KEY, kind="stable")
+    entries = [{**{k: rec[k] for k in KEY}, "count": int(rec["count"])} for rec in counts.to_dict("records")]
     doc = {
         "feedsync_baseline": VERSION,
         "generated_at": report.generated_at,
         "catalog": report.catalog.get("source"),
-        "issues": [{**{k: rec[k] for k in KEY}, "count": int(rec["count"])} for rec in counts.to_dict("records")],
+        "issues": entries,
     }
     try:
         write_atomic(path, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
     except OutputError as e:
         raise OutputError(f"cannot write baseline {path}: {e.message}", hint=e.hint) from None
-    return len(doc["issues"])
+    return len(entries)
 
 
 def load_baseline(path: str | Path) -> Counter:
@@ -63,8 +64,8 @@ def load_baseline(path: str | Path) -> Counter:
             hint="write it again with `feedsync validate --write-baseline FILE`",
         )
     known: Counter = Counter()
-    for e in doc["issues"]:
-        known[tuple(str(e.get(k) or "") for k in KEY)] += int(e.get("count", 1))
+    for entry in doc["issues"]:
+        known[tuple(str(entry.get(k) or "") for k in KEY)] += int(entry.get("count", 1))
     return known
 
 

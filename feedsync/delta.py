@@ -118,6 +118,7 @@ class FeedTracker:
     reset: bool = False  # config changed since the last run: every item counts as content-changed
     keys: list[pd.Series] = field(default_factory=list)
     hashes: list[np.ndarray] = field(default_factory=list)
+    sent: list[np.ndarray] = field(default_factory=list)  # per row: the last full send, 0 for new items
     classes: list[Classified] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
 
@@ -138,11 +139,13 @@ class FeedTracker:
         diff = (old != hashes) & known[:, None]
         content = diff[:, 0] | (known & self.reset)
         sent = self.previous.sent_at[np.where(known, pos, 0)] if len(self.previous) else np.zeros(n, np.int64)
+        sent = np.where(known, sent, 0)
         stale = known & ~content & (sent <= self.now - self.resend_days * DAY)
         self._seen[pos[known]] = True
         c = Classified(~known, content, diff[:, 1] & ~content, diff[:, 2] & ~content, stale)
         self.keys.append(keys)
         self.hashes.append(hashes)
+        self.sent.append(sent)
         self.classes.append(c)
         self.counts.update(
             added=int(c.added.sum()),
@@ -158,29 +161,20 @@ class FeedTracker:
     def removed(self) -> list[str]:
         return self.previous.keys[~self._seen].tolist()
 
-    def current(self) -> ItemState:
-        """Every item of this run, sent now (a full build)."""
-        keys = pd.Index(pd.concat(self.keys).to_numpy() if self.keys else [], dtype="str")
-        hashes = np.concatenate(self.hashes) if self.hashes else np.zeros((0, 3), np.uint64)
-        return ItemState(keys, hashes, np.full(len(keys), self.now, dtype=np.int64))
-
-    def select(self, which: str) -> ItemState:
-        """Items of this run matching a Classified property ("resend", "changed", ...), sent now."""
+    def state(self, sent_now: str | None = None) -> ItemState:
+        """The items the channel holds after this run: every current item with its hashes; sent
+        now where the Classified property `sent_now` holds ("resend", "touched"), or every item
+        when it is None (a full build); otherwise the last full send stays."""
         if not self.keys:
             return ItemState.empty()
-        mask = np.concatenate([getattr(c, which) for c in self.classes])
-        keys = pd.concat(self.keys).to_numpy()[mask]
-        return ItemState(
-            pd.Index(keys, dtype="str"), np.concatenate(self.hashes)[mask], np.full(int(mask.sum()), self.now, np.int64)
-        )
-
-    def partial(self) -> ItemState:
-        """Items updated by a price/stock operation only: new hashes, their last full send kept."""
-        if not self.keys:
-            return ItemState.empty()
-        mask = np.concatenate([c.changed & ~c.resend for c in self.classes])
-        keys = pd.concat(self.keys).to_numpy()[mask]
-        return ItemState(pd.Index(keys, dtype="str"), np.concatenate(self.hashes)[mask], np.zeros(int(mask.sum())))
+        keys = pd.Index(pd.concat(self.keys).to_numpy(), dtype="str")
+        hashes = np.concatenate(self.hashes)
+        if sent_now is None:
+            sent = np.full(len(keys), self.now, dtype=np.int64)
+        else:
+            mask = np.concatenate([getattr(c, sent_now) for c in self.classes])
+            sent = np.where(mask, self.now, np.concatenate(self.sent)).astype(np.int64)
+        return ItemState(keys, hashes, sent)
 
 
 # -- Amazon ------------------------------------------------------------------------------------

@@ -625,13 +625,11 @@ class _Publication:
                 fingerprint=o.fingerprint,
             )
             if o.mode == "full":
-                rec.replace = o.tracker.current()
-            elif name == "amazon":
-                rec.upsert, rec.hash_only, rec.delete = o.tracker.select("resend"), o.tracker.partial(), o.removed
+                rec.state = o.tracker.state()
+            elif name == "amazon":  # a PATCH updates the hashes, not the last full send
+                rec.state = o.tracker.state("resend")
             elif name != "google":  # the supplemental is cumulative: Google's state stays that of its full build
-                rec.upsert, rec.delete = o.tracker.select("touched"), o.removed
-            else:
-                rec.keep_items = True
+                rec.state = o.tracker.state("touched")
             records.append(rec)
         self.store.record(
             out_dir=self.out_dir,

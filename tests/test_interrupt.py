@@ -80,6 +80,9 @@ def test_kill_at_any_point_leaves_published_feeds_intact(stage, tmp_path):
     result = feedsync.build(cfg, out, now=NOW.replace(day=25))
     assert result.published and result.lock_taken_over is not None
     assert not list(out.rglob(".*.tmp"))
+    snapshots = cfg.parent / ".feedsync" / "snapshots"
+    assert len([d for d in snapshots.glob("*/*") if d.is_dir()]) == 2  # the killed run's snapshots are gone
+    assert not list(snapshots.rglob("*.tmp"))
     _readable(out)
     history = feedsync.history(cfg, out)
     assert [r["run_clock"] for r in history] == ["2026-11-25T00:00:00Z", "2026-11-23T00:00:00Z"]

@@ -28,17 +28,21 @@ def test_first_build_records_run_feeds_items_and_snapshots(tmp_path):
     db = sqlite3.connect(_db(cfg))
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    (run_id, mode, status, forced, clock) = db.execute("SELECT id, mode, status, forced, run_clock FROM runs").fetchone()
+    (run_id, mode, status, forced, clock) = db.execute(
+        "SELECT id, mode, status, forced, run_clock FROM runs"
+    ).fetchone()
     assert (run_id, mode, status, forced, clock) == (result.run_id, "full", "published", 0, "2026-11-23T00:00:00Z")
     feeds = dict(db.execute("SELECT feed, items FROM feed_runs").fetchall())
     assert feeds == {"google": 5, "google_local": 3, "meta": 5, "amazon": 5}
-    keys = [k for (k,) in db.execute("SELECT key FROM items WHERE feed = 'amazon' ORDER BY key")]
-    assert keys == [f"SKU{i:03d}" for i in range(5)]
-    local = [k for (k,) in db.execute("SELECT key FROM items WHERE feed = 'google_local' ORDER BY key")]
-    assert local == [f"store-1\x1fSKU{i:03d}" for i in range(3)]
-    hashes = db.execute("SELECT content_hash, price_hash, stock_hash, sent_at FROM items").fetchall()
-    assert all(h != 0 for row in hashes for h in row[:3])
-    assert {row[3] for row in hashes} == {int(NOW.timestamp())}
+    sets = dict(db.execute("SELECT feed, items FROM item_sets").fetchall())
+    assert sets == feeds  # one item set per feed, in the same transaction as the run
+    with StateStore(_db(cfg)) as store:
+        amazon = store.items(1, "amazon")
+        local = store.items(1, "google_local")
+    assert sorted(amazon.keys) == [f"SKU{i:03d}" for i in range(5)]
+    assert sorted(local.keys) == [f"store-1\x1fSKU{i:03d}" for i in range(3)]
+    assert amazon.hashes.dtype == np.uint64 and amazon.hashes.shape == (5, 3) and (amazon.hashes != 0).all()
+    assert set(amazon.sent_at.tolist()) == {int(NOW.timestamp())}
     manifest = db.execute("SELECT manifest FROM runs").fetchone()[0]
     assert '"google/products.xml"' in manifest
     snap = read_snapshot(StateStore(_db(cfg)).last_published(1, "meta").snapshot)
@@ -68,8 +72,9 @@ def test_hashes_separate_content_price_and_stock():
     assert (group_hashes(text_table(moved, moved["id"]), groups) == h).all()
     blank = frame.assign(title=["", "t", "t", "t2"])
     missing = frame.assign(title=[None, "t", "t", "t2"]).astype({"title": "str"})
-    assert group_hashes(text_table(blank, blank["id"]), groups)[0, 0] != (
-        group_hashes(text_table(missing, missing["id"]), groups)[0, 0]
+    assert (
+        group_hashes(text_table(blank, blank["id"]), groups)[0, 0]
+        != (group_hashes(text_table(missing, missing["id"]), groups)[0, 0])
     )
 
 
@@ -94,13 +99,39 @@ def test_migrates_an_empty_database_and_refuses_a_newer_one(tmp_path):
     with StateStore(path) as store:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {t for (t,) in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"targets", "runs", "feed_runs", "items"} <= tables
+    assert {"targets", "runs", "feed_runs", "item_sets"} <= tables and "items" not in tables
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
     with pytest.raises(StateError, match="schema version") as e:
         StateStore(path).open()
     assert "upgrade feedsync" in (e.value.hint or "")
+
+
+def test_version_1_history_is_migrated_with_its_items(tmp_path):
+    """Version 1 kept a row per item; version 2 one Arrow blob per run and feed."""
+    from feedsync.state import MIGRATIONS
+
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO targets (id, out_dir, created_at) VALUES (1, '/srv/feeds', '2026-11-01T00:00:00Z')")
+    for seq, status in ((1, "published"), (2, "refused")):
+        db.execute(
+            "INSERT INTO runs (seq, id, target_id, run_clock, started_at, finished_at, mode, status, channels) "
+            "VALUES (?, ?, 1, 'c', 's', 'f', 'full', ?, '[]')",
+            (seq, f"run{seq}", status),
+        )
+        db.execute("INSERT INTO feed_runs (run_seq, feed, mode, items) VALUES (?, 'meta', 'full', 2)", (seq,))
+    db.executemany("INSERT INTO items VALUES (1, 'meta', ?, ?, ?, ?, ?)", [("A", -1, 2, 3, 100), ("B", 4, 5, -6, 200)])
+    db.close()
+    with StateStore(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        state = store.items(1, "meta")
+        assert store.db.execute("SELECT run_seq FROM item_sets").fetchall() == [(1,)]  # the last published run
+    assert list(state.keys) == ["A", "B"] and state.sent_at.tolist() == [100, 200]
+    assert state.hashes.view(np.int64).tolist() == [[-1, 2, 3], [4, 5, -6]]
 
 
 def test_corrupt_history_stops_the_build_and_is_never_replaced(tmp_path):
@@ -168,6 +199,7 @@ def test_state_path_from_config_and_snapshots_pruned(tmp_path):
     assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 4  # history is never pruned
     kept = con.execute("SELECT count(*) FROM feed_runs WHERE snapshot IS NOT NULL AND feed = 'google'").fetchone()[0]
     assert kept == 2
+    assert con.execute("SELECT count(*) FROM item_sets WHERE feed = 'google'").fetchone()[0] == 2
     assert len(list((db.parent / "snapshots").rglob("google.parquet"))) == 2
 
 
