@@ -185,6 +185,49 @@ _CODES = [
         "Grouped product is not a product of its own",
         "Nothing to do: the products it groups are listed one by one. Leave it out of the export to silence this.",
     ),
+    # merchandising: rules, templates, categories, price policies
+    CodeInfo(
+        "excluded-by-rule",
+        "warning",
+        "A rule left the product out of this channel",
+        "Nothing to do if intended; otherwise change the rule's `when` (the message names the rule and its line).",
+    ),
+    CodeInfo(
+        "template-error",
+        "error",
+        "A field template failed for this product",
+        "Fix the template or the product's data; the message names the template and the error.",
+    ),
+    CodeInfo(
+        "invalid-category",
+        "error",
+        "google_product_category is not in Google's taxonomy",
+        "Use an id (or full path) from Google's taxonomy file, in the catalog or in the category mapping table.",
+    ),
+    CodeInfo(
+        "unmapped-category",
+        "warning",
+        "No google_product_category for this product",
+        "Add its product_type to the category mapping table (a parent path maps a whole branch).",
+    ),
+    CodeInfo(
+        "below-min-price",
+        "error",
+        "Price after the channel's policy is below min_price",
+        "Lower the markdown, or change min_price; a product is never sent below its floor.",
+    ),
+    CodeInfo(
+        "missing-fx-rate",
+        "error",
+        "No exchange rate for the product's currency",
+        "Add the currency and its rate to the FX table ([prices] fx).",
+    ),
+    CodeInfo(
+        "sale-dropped-by-policy",
+        "warning",
+        "Sale price is not below the price after the channel's policy",
+        "The sale price is not sent on this channel; deepen the discount or change the rounding.",
+    ),
 ]
 
 CODES: dict[str, CodeInfo] = {c.code: c for c in _CODES}
