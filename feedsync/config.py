@@ -12,6 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from feedsync.errors import ConfigError
+from feedsync.merchandising_config import (
+    CategoryConfig,
+    MarketConfig,
+    PricePolicy,
+    StockPolicy,
+    StoreConfig,
+    check_channel_stock,
+    parse_categories,
+    parse_channel_extras,
+    parse_rules,
+)
 
 CATALOG_FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx", "sqlite", "sql", "shopify", "woocommerce", "magento")
 
@@ -53,6 +64,7 @@ class StockConfig:
 @dataclass(frozen=True)
 class PriceConfig:
     files: tuple[Path, ...] = ()
+    fx: Path | None = None  # CSV currency,rate: units per 1 [defaults] currency (markets convert with it)
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,12 @@ class ChannelConfig:
     options: dict[str, Any] = field(default_factory=dict)  # channel-specific, declared by the channel module
     max_drop: float | None = None  # publish gate overrides; None = the [gate] value
     max_error_rate: float | None = None
+    # merchandising (feedsync/merchandising_config.py): templates, policies, markets, stores
+    templates: dict[str, str] = field(default_factory=dict)  # [channels.<name>.templates] field -> template
+    stock_policy: StockPolicy = field(default_factory=StockPolicy)
+    price_policy: PricePolicy = field(default_factory=PricePolicy)
+    markets: tuple[MarketConfig, ...] = ()  # [[channels.<name>.markets]]: one feed each
+    stores: dict[str, StoreConfig] = field(default_factory=dict)  # google_local pickup per store
 
     def opt(self, key: str) -> Any:
         return self.options[key]
@@ -108,6 +126,8 @@ class Config:
     state: StateConfig = field(default_factory=StateConfig)
     gate: GateConfig = field(default_factory=GateConfig)
     delta: DeltaConfig = field(default_factory=DeltaConfig)
+    rules: tuple[dict[str, Any], ...] = ()  # [[rules]] as written; feedsync.rules.load_rules compiles them
+    categories: CategoryConfig | None = None
 
     @property
     def root(self) -> Path:
@@ -247,7 +267,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     s.reject_unknown()
 
     pr = top.sub("prices")
-    prices = PriceConfig(files=tuple(resolve(p) for p in pr.str_list("files")))
+    fx = pr.get("fx", str, None, "the path of an FX table (CSV currency,rate)")
+    prices = PriceConfig(files=tuple(resolve(p) for p in pr.str_list("files")), fx=resolve(fx) if fx else None)
     pr.reject_unknown()
 
     o = top.sub("output")
@@ -284,15 +305,23 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                 f"{path}: [channels.{name}] is not a known channel",
                 hint=f"valid channels: {', '.join(CHANNELS)}",
             )
-        channels[name] = _channel(ch.sub(name), CHANNELS[name])
+        channels[name] = _channel(ch.sub(name), CHANNELS[name], defaults)
+        check_channel_stock(path, name, channels[name].stock_policy, channels[name].stores, stock)
     if not channels:
         raise ConfigError(f"{path}: no [channels.*] table", hint="add at least `[channels.google]`")
 
-    top.reject_unknown(["catalog", "defaults", "stock", "prices", "output", "state", "gate", "delta", "channels"])
-    return Config(path, catalog, defaults, stock, prices, channels, output, state, gate, delta)
+    rules = parse_rules(top)
+    categories = parse_categories(top, resolve)
+
+    top.reject_unknown(
+        ["catalog", "defaults", "stock", "prices", "output", "state", "gate", "delta", "channels", "rules", "categories"]
+    )
+    return Config(
+        path, catalog, defaults, stock, prices, channels, output, state, gate, delta, rules=rules, categories=categories
+    )
 
 
-def _channel(t: _Table, module: Any) -> ChannelConfig:
+def _channel(t: _Table, module: Any, defaults: Defaults | None = None) -> ChannelConfig:
     formats = t.str_list("formats", tuple(module.DEFAULT_FORMATS))
     for f in formats:
         if f not in module.FORMATS:
@@ -315,8 +344,9 @@ def _channel(t: _Table, module: Any) -> ChannelConfig:
     enabled = t.get("enabled", bool, True)
     max_drop = t.fraction("max_drop", None)
     max_error_rate = t.fraction("max_error_rate", None)
+    extras = parse_channel_extras(t, module.NAME, defaults or Defaults())
     t.reject_unknown()
-    return ChannelConfig(module.NAME, formats, enabled, safety, options, max_drop, max_error_rate)
+    return ChannelConfig(module.NAME, formats, enabled, safety, options, max_drop, max_error_rate, **extras)
 
 
 @dataclass(frozen=True)
