@@ -36,7 +36,10 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     products = p[["_row", "id", "price", "currency"]]
     rows = products.merge(stock.rename(columns={"sku": "id", "location": "store_code"}), on="id", how="inner")
     rows = rows.sort_values(["_row", "store_code"], kind="stable").reset_index(drop=True)
-    qty = (rows["quantity"] - ctx.config.safety_stock).clip(lower=0).astype("Int64")
+    if "visible_quantity" in rows:  # policies.store_inventory: safety stock, allocation, min/max already applied
+        qty = rows["visible_quantity"].astype("Int64")
+    else:
+        qty = (rows["quantity"] - ctx.config.safety_stock).clip(lower=0).astype("Int64")
     limited = opts["limited_threshold"]
     availability = np.where(
         qty.to_numpy() <= 0, "out_of_stock", np.where(qty.to_numpy() <= limited, "limited_availability", "in_stock")
@@ -48,9 +51,12 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     f["quantity"] = v.int_text(qty)
     f["availability"] = pd.Series(availability, index=rows.index, dtype="str")
     f["price"] = v.money(rows["price"], rows["currency"])
-    method, sla = opts["pickup_method"], opts["pickup_sla"]
-    f["pickup_method"] = pd.Series(method, index=rows.index, dtype="str")
-    f["pickup_sla"] = pd.Series(sla if method and method != "not supported" else None, index=rows.index, dtype="str")
+    # per store ([channels.google_local.stores.<code>], via store_inventory) or one setting for all
+    method = rows["pickup_method"] if "pickup_method" in rows else pd.Series(opts["pickup_method"], index=rows.index)
+    sla = rows["pickup_sla"] if "pickup_sla" in rows else pd.Series(opts["pickup_sla"], index=rows.index)
+    method = method.astype("str")
+    f["pickup_method"] = method
+    f["pickup_sla"] = sla.astype("str").where(method.notna() & (method != "not supported")).astype("str")
     return f
 
 
