@@ -43,7 +43,17 @@ class Taxonomy:
         return len(self.paths)
 
     def resolve(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """(id, valid) per value: an id must exist; a full path becomes its id. Missing -> (NA, True)."""
+        """(id, valid) per value: an id must exist; a full path becomes its id. Missing -> (NA, True).
+        Resolved once per distinct value, then spread."""
+        codes, uniques = pd.factorize(values.astype("str"))
+        u_ids, u_valid = self._resolve_distinct(pd.Series(uniques, dtype="str"))
+        take = np.maximum(codes, 0)
+        ids = pd.Series(u_ids.to_numpy()[take] if len(u_ids) else None, index=values.index, dtype="str")
+        ids = ids.where(codes >= 0)
+        valid = pd.Series(u_valid.to_numpy()[take] if len(u_valid) else True, index=values.index) | (codes < 0)
+        return ids.astype("str"), valid.astype(bool)
+
+    def _resolve_distinct(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
         s = values.astype("str").str.strip()
         is_id = matches(s, r"^\d+$")
         known_id = pd.Series(self.paths.index.get_indexer(s.where(is_id)) >= 0, index=s.index) & is_id
@@ -101,7 +111,21 @@ class CategoryResult:
 
 
 def lookup_hierarchical(table: MappingTable, keys: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(value, table row, key that matched): the full key first, then its parents."""
+    """(value, table row, key that matched): the full key first, then its parents. Worked out
+    once per distinct key, then spread over the rows."""
+    codes, uniques = pd.factorize(keys.astype("str"))
+    value_u, row_u, matched_u = _lookup_hierarchical(table, pd.Series(uniques, dtype="str"))
+    take = np.maximum(codes, 0)
+    present = codes >= 0
+
+    def spread(u: pd.Series, dtype: str) -> pd.Series:
+        out = pd.Series(u.to_numpy()[take] if len(u) else pd.NA, index=keys.index, dtype=dtype)
+        return out.where(present)
+
+    return spread(value_u, "str"), spread(row_u, "Int64"), spread(matched_u, "str")
+
+
+def _lookup_hierarchical(table: MappingTable, keys: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     value, row = table.lookup(keys)
     matched = keys.where(row.notna()).astype("str")
     pending = row.isna() & keys.notna() & keys.str.contains(SEPARATOR, regex=False)

@@ -149,10 +149,13 @@ def _add_query_fast(a: Arrow, query: str) -> Arrow:
     query = query.lstrip("?&")
     if not query or not len(a):
         return a
-    parts = pc.extract_regex(a, r"(?s)^(?P<base>[^#]*)(?P<frag>.*)$")
-    base, frag = pc.struct_field(parts, "base"), pc.struct_field(parts, "frag")
-    ends = pc.or_(pc.ends_with(base, "?"), pc.ends_with(base, "&"))
     amp, qm, none = (pa.scalar(x, pa.large_string()) for x in ("&", "?", ""))
+    if pc.any(pc.match_substring(a, "#")).as_py():  # rare: split off the #fragment (a regex pass)
+        parts = pc.extract_regex(a, r"(?s)^(?P<base>[^#]*)(?P<frag>.*)$")
+        base, frag = pc.struct_field(parts, "base"), pc.struct_field(parts, "frag")
+    else:
+        base, frag = a, none
+    ends = pc.or_(pc.ends_with(base, "?"), pc.ends_with(base, "&"))
     sep = pc.if_else(ends, none, pc.if_else(pc.match_substring(base, "?"), amp, qm))
     joined = pc.binary_join_element_wise(base, sep, pa.scalar(query, pa.large_string()), frag, none)
     return pc.if_else(pc.equal(a, none), a, joined)
@@ -282,7 +285,7 @@ class FieldTemplate:
         if use_fast:
             if self.fast is None:
                 raise ValueError(f"{self.where}: this template has no fast path")
-            cols: dict[str, Any] = {c: pa.array(t.array).cast(pa.large_string()) for c, t in texts.items()}
+            cols: dict[str, Any] = {c: _flat(pa.array(t.array).cast(pa.large_string())) for c, t in texts.items()}
             cols["__n__"] = len(frame)
             out = _as_array(self.fast(cols), len(frame))
             return pd.Series(out, index=frame.index, dtype="str"), pd.Series(dtype="str")
@@ -317,7 +320,18 @@ class FieldTemplate:
 def tidy(s: pd.Series) -> pd.Series:
     """Trim, collapse runs of spaces, empty -> missing (a title of only a separator is no title)."""
     a = pa.array(s.astype("str").array).cast(pa.large_string())
-    a = pc.replace_substring_regex(pc.replace_substring_regex(a, " {2,}", " "), _TRIM_RE, "")
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    if pc.any(pc.match_substring(a, "  ")).as_py():
+        a = pc.replace_substring_regex(a, " {2,}", " ")
+    # only values starting or ending with whitespace go through the (slower) trim regex
+    spaces = pa.array(list(PYTHON_SPACE), pa.large_string())
+    edge = pc.or_(
+        pc.is_in(pc.utf8_slice_codeunits(a, 0, 1), value_set=spaces),
+        pc.is_in(pc.utf8_slice_codeunits(a, -1, 2**31 - 1), value_set=spaces),
+    ).fill_null(False)
+    if pc.any(edge).as_py():
+        a = pc.replace_with_mask(a, edge, pc.replace_substring_regex(a.filter(edge), _TRIM_RE, ""))
     a = pc.if_else(pc.equal(a, ""), pa.scalar(None, pa.large_string()), a)
     return pd.Series(a, index=s.index, dtype="str")
 
@@ -464,7 +478,22 @@ def _traced(frame: pd.DataFrame, trace: Collection[str] | None) -> np.ndarray:
     return frame["id"].isin(list(trace)).to_numpy(dtype=bool, na_value=False)
 
 
-def empty_provenance() -> pd.DataFrame:
-    from feedsync.overrides import PROVENANCE_COLUMNS
+_EMPTY_PROVENANCE: pd.DataFrame | None = None
 
-    return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in PROVENANCE_COLUMNS})
+
+def empty_provenance() -> pd.DataFrame:
+    global _EMPTY_PROVENANCE
+    if _EMPTY_PROVENANCE is None:
+        from feedsync.overrides import PROVENANCE_COLUMNS
+
+        _EMPTY_PROVENANCE = pd.DataFrame(
+            {c: pd.Series(dtype="Int64" if c == "row" else "str") for c in PROVENANCE_COLUMNS}
+        )
+    return _EMPTY_PROVENANCE.copy()
+
+
+def _flat(a: Any) -> Any:
+    """One contiguous array: pyarrow kernels pay per chunk."""
+    if isinstance(a, pa.ChunkedArray):
+        return a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    return a

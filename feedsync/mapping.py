@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
@@ -28,8 +29,12 @@ class MappingTable:
         return self.path.name
 
     def lookup(self, keys: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """(value, table row) per element of `keys`; NA where the key is missing or not in the table."""
-        pos = self.values.index.get_indexer(normalise_keys(keys))
+        """(value, table row) per element of `keys`; NA where the key is missing or not in the table.
+
+        Looked up once per distinct key (a product_type column has a few hundred), then spread."""
+        codes, uniques = pd.factorize(keys.astype("str"))
+        pos_u = self.values.index.get_indexer(normalise_keys(pd.Series(uniques, dtype="str")))
+        pos = np.where(codes >= 0, pos_u[np.maximum(codes, 0)] if len(pos_u) else -1, -1)
         hit = pos >= 0
         value = pd.Series(pd.NA, index=keys.index, dtype="str")
         row = pd.Series(pd.NA, index=keys.index, dtype="Int64")

@@ -241,6 +241,8 @@ class Merchandising:
         return frame.loc[hit.fillna(False).to_numpy(dtype=bool)]
 
     def _snapshot(self, frame: pd.DataFrame, channel: str, stage: str, key: str | None) -> None:
+        if not self.trace:
+            return
         for rec in _records(self._traced_rows(frame)):
             entry = self._entry(rec)
             if entry is None:
