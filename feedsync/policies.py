@@ -88,8 +88,13 @@ def apply_stock_policy(
     out = frame.copy(deep=False)
     q = frame["quantity"].astype("Int64")
     if totals is not None:
-        at = frame["id"].map(totals.totals).astype("Int64")
-        in_files = isin(frame["id"], totals.stocked)
+        # Index.get_indexer reuses the index's hash table, built once per run, not once per batch
+        ids = frame["id"].astype("str")
+        pos = totals.totals.index.get_indexer(ids)
+        values = totals.totals.to_numpy(dtype="float64", na_value=np.nan)
+        at = pd.Series(values[np.maximum(pos, 0)] if len(values) else np.nan, index=frame.index)
+        at = at.where(pos >= 0).astype("Int64")
+        in_files = pd.Series(totals.stocked.get_indexer(ids) >= 0, index=frame.index)
         q = at.where(at.notna(), q.where(~in_files, 0)).astype("Int64")
     q = visible_quantity(q, policy, channel.safety_stock)
     out["quantity"] = q
