@@ -34,6 +34,7 @@ from feedsync.overrides import Prices, Stock, apply_channel
 from feedsync.policies import (
     FxTable,
     LocationTotals,
+    PolicyResult,
     apply_price_policy,
     apply_stock_policy,
     load_fx,
@@ -140,7 +141,10 @@ class Merchandising:
         self._snapshot(online, name, "catalog", None)
         if name != "amazon" and "is_parent" in online:  # variant parents are items only on Amazon
             online = online.loc[~online["is_parent"].fillna(False).astype(bool).to_numpy()]
-        sp = apply_stock_policy(online, channel, ts, totals=self._location_totals(stock, channel), trace=trace)
+        if name == "google_local":  # its policy works on store rows (store_inventory), not on online stock
+            sp = PolicyResult(online.copy(deep=False), pd.Series(False, index=online.index))
+        else:
+            sp = apply_stock_policy(online, channel, ts, totals=self._location_totals(stock, channel), trace=trace)
         frame, price_prov = apply_channel(sp.frame, prices, replace(channel, safety_stock=0))
         self._snapshot(frame, name, "overrides and stock policy", None)
         rr = self.rules.apply(frame, name, ts, trace=trace)

@@ -349,3 +349,20 @@ def test_policy_config_errors(tmp_path, body, message):
 def test_fx_table_key_in_prices(tmp_path):
     config = _load(tmp_path, '[prices]\nfx = "fx.csv"\n\n[channels.google]\n')
     assert config.prices.fx == (config.root / "fx.csv").resolve()
+
+
+def test_google_local_policy_acts_on_store_rows_not_on_online_stock(tmp_path):
+    from conftest import catalog, product
+    from merch_run import mini_run
+
+    toml = (
+        '[catalog]\npath = "catalog.csv"\n\n[stock]\nfiles = ["stock.csv"]\nstores = ["store-1"]\n\n'
+        '[channels.google_local]\npickup_method = "buy"\npickup_sla = "same day"\nzero_stock = "exclude"\n\n'
+        '[channels.google]\nzero_stock = "exclude"\n'
+    )
+    path = write_project(tmp_path, catalog(product("A"), product("B", gtin="9780201379624")), toml,
+                         stock__csv="sku,location,quantity\nA,store-1,3\nB,store-1,0\nB,wh,4\n")
+    run = mini_run(load_config(path), NOW)
+    local = run.outputs["google_local"]
+    assert local[["store_code", "id", "quantity"]].values.tolist() == [["store-1", "A", "3"]]  # A: no online stock
+    assert run.outputs["google"]["id"].tolist() == ["B"]  # online: A has none, so google excludes it
