@@ -314,7 +314,19 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     categories = parse_categories(top, resolve)
 
     top.reject_unknown(
-        ["catalog", "defaults", "stock", "prices", "output", "state", "gate", "delta", "channels", "rules", "categories"]
+        [
+            "catalog",
+            "defaults",
+            "stock",
+            "prices",
+            "output",
+            "state",
+            "gate",
+            "delta",
+            "channels",
+            "rules",
+            "categories",
+        ]
     )
     return Config(
         path, catalog, defaults, stock, prices, channels, output, state, gate, delta, rules=rules, categories=categories
