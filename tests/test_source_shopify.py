@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from conftest import NOW
 
 from feedsync.config import CatalogConfig
 from feedsync.errors import SourceError
-from feedsync.sources import read_catalog, shopify
+from feedsync.sources import RawCatalog, read_catalog, shopify
+from feedsync.sources.delimited import open_delimited
 
 DATA = Path(__file__).parent / "data" / "platforms"
 EXPORT = DATA / "shopify_products.csv"
@@ -169,3 +172,148 @@ def test_read_catalog_detects_a_shopify_export(tmp_path):
     assert catalog.format == "shopify"
     assert row(frame_of(catalog), "HOOD-S-NVY")["sale_price"] == "49.95"
     assert set(catalog.issues["code"]) == {"invalid-row", "invalid-price", "invalid-weight"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming: a first pass over a few columns, then whole products a chunk at a time
+
+
+def shopify_export(products: int, seed: int) -> pd.DataFrame:
+    """A synthetic export in the fixture's layout: products of 1-4 variants with assorted options
+    (some the Google Shopping columns also fill), image-only rows, rows without a Handle, and junk."""
+    rng = np.random.default_rng(seed)
+    header = list(read_export(EXPORT).columns[1:])
+    option_sets = [("Size",), ("Size", "Color"), ("Flavor",), ("Gender", "Size"), ("Title",), ("Material", "Colour")]
+    values = {"Size": "SML", "Color": ["Red", "Navy"], "Colour": ["Teal"], "Flavor": ["Sweet", "Sour"],
+              "Gender": ["female", "male"], "Material": ["Wool", "Cotton"], "Title": ["Default Title"]}
+    rows = []
+    for p in range(products):
+        names = option_sets[rng.integers(len(option_sets))]
+        variants = 1 if names == ("Title",) else int(rng.integers(1, 5))
+        for v in range(variants + int(rng.integers(0, 3))):  # the rows past the variants carry only an image
+            r = dict.fromkeys(header, "")
+            r["Handle"] = f"product-{p}"
+            r["Image Src"] = f"https://cdn.example.com/{p}-{v}.jpg"
+            r["Image Position"] = str(int(rng.integers(1, 6)))
+            if v == 0:
+                r.update({"Title": f"Product {p}", "Body (HTML)": f"<p>About &amp; {p}</p>", "Vendor": "Acme",
+                          "Status": "active", "Google Shopping / Gender": "unisex" if p % 3 == 0 else ""})
+                for i, name in enumerate(names, 1):
+                    r[f"Option{i} Name"] = name
+            if v < variants:
+                for i, name in enumerate(names, 1):
+                    r[f"Option{i} Value"] = values[name][v % len(values[name])] + ("" if i < len(names) else str(v))
+                r["Variant SKU"] = "" if rng.random() < 0.05 else f"SKU-{p}-{v}"
+                r["Variant Price"] = "12.50"
+                r["Variant Compare At Price"] = rng.choice(["", "15.00", "twenty"], p=[0.6, 0.35, 0.05])
+                r["Variant Grams"] = rng.choice(["250", "0", "heavy"], p=[0.8, 0.15, 0.05])
+                r["Variant Inventory Tracker"] = "shopify"
+                r["Variant Inventory Qty"] = str(v)
+            rows.append(r)
+        if rng.random() < 0.05:
+            rows.append(dict(dict.fromkeys(header, ""), Title="Orphan", **{"Variant SKU": f"ORPHAN-{p}"}))
+    return pd.DataFrame(rows, columns=header)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("shopify") / "products_export.csv"
+    shopify_export(80, seed=5).to_csv(path, index=False)
+    return path
+
+
+def streamed(path: Path, **kw):
+    cfg = CatalogConfig(path=path, format="shopify", store_url="https://shop.example.com", **kw)
+    return read_catalog(cfg), shopify.to_canonical(read_export(path), cfg)
+
+
+@pytest.mark.parametrize(
+    ("export", "size"),
+    [("fixture", 1), ("fixture", 2), ("fixture", 3), ("fixture", 5), ("fixture", 100_000),
+     ("generated", 9), ("generated", 40), ("generated", 100_000)],
+)
+def test_streamed_batches_equal_the_whole_export_converted_at_once(export, size, generated):
+    """Batches of a few rows cut products apart; the carried rows make every chunk whole products."""
+    path = EXPORT if export == "fixture" else generated
+    catalog, (whole, issues) = streamed(path)
+    assert shopify.scan(open_delimited(path), CatalogConfig(path=path)) is not None  # streamed, not in memory
+    parts = list(catalog.batches(size))
+    if size < 50:
+        assert len(parts) > 1
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole)
+    assert catalog.rows == len(whole)
+    pd.testing.assert_frame_equal(catalog.issues, issues)
+
+
+@pytest.mark.parametrize("export", ["fixture", "generated"])
+def test_first_pass_keys_are_the_batches_keys_row_for_row(export, generated):
+    path = EXPORT if export == "fixture" else generated
+    catalog, (whole, _) = streamed(path)
+    pd.testing.assert_frame_equal(catalog.keys, RawCatalog.in_memory(whole, source="", format="").keys)
+    from_batches = pd.concat(list(catalog.batches(25)), ignore_index=True)
+    pd.testing.assert_frame_equal(catalog.keys, RawCatalog.in_memory(from_batches, source="", format="").keys)
+
+
+def test_a_parent_comes_before_its_variants_in_source_order(converted):
+    out, _ = converted
+    assert list(out["id"].fillna("-")) == [
+        "classic-hoodie", "HOOD-S-NVY", "HOOD-M-NVY", "HOOD-L-NVY", "TOTE-1", "mystery-box", "BOX-SWEET", "-"
+    ]
+
+
+def test_an_option_column_does_not_blank_other_products_values(generated):
+    """Gender comes from an option on some products and from Google Shopping on others."""
+    _, (whole, _) = streamed(generated)
+    raw = read_export(generated)
+    plain = raw.loc[raw["Google Shopping / Gender"].eq("unisex") & raw["Option2 Name"].eq(""), "Handle"]
+    has = whole["Handle"].isin(plain) & whole["item_group_id"].notna()
+    assert has.any() and whole.loc[has, "gender"].eq("unisex").all()
+    assert set(whole["gender"].dropna()) == {"unisex", "female", "male"}
+
+
+def test_an_export_whose_products_are_not_grouped_is_converted_whole(tmp_path):
+    raw = pd.read_csv(EXPORT, dtype="str", keep_default_na=False)
+    path = tmp_path / "products_export.csv"
+    raw.iloc[[0, 4, 1, 2, 3, 5, 6, 7]].to_csv(path, index=False)  # the tote between hoodie rows
+    assert shopify.scan(open_delimited(path), CatalogConfig(path=path)) is None
+    catalog, (whole, issues) = streamed(path)
+    pd.testing.assert_frame_equal(pd.concat(list(catalog.batches(2)), ignore_index=True), whole)
+    assert row(whole, "HOOD-M-NVY")["title"] == "Classic Hoodie"
+    pd.testing.assert_frame_equal(catalog.issues, issues)  # nothing reported about the order
+
+
+def test_a_pass_through_column_named_like_a_key_is_converted_whole(tmp_path):
+    raw = pd.read_csv(EXPORT, dtype="str", keep_default_na=False).assign(color="")
+    path = tmp_path / "products_export.csv"
+    raw.to_csv(path, index=False)
+    assert shopify.scan(open_delimited(path), CatalogConfig(path=path)) is None
+    assert row(frame_of(read_catalog(CatalogConfig(path=path))), "HOOD-S-NVY")["color"] == "Navy"
+
+
+def test_renamed_columns_apply_to_every_streamed_batch(generated):
+    catalog, _ = streamed(generated, columns={"Handle": "handle", "flavor": "taste"})
+    parts = list(catalog.batches(60))
+    assert len(parts) > 1 and all("handle" in p and "taste" in p and "Handle" not in p for p in parts)
+    with pytest.raises(SourceError, match="'nope'"):
+        streamed(generated, columns={"nope": "x"})
+
+
+def test_a_streamed_build_does_not_depend_on_the_batch_size(tmp_path):
+    import feedsync
+
+    export = tmp_path / "products_export.csv"
+    shopify_export(25, seed=11).to_csv(export, index=False)
+
+    def build(name: str, batch: int) -> dict:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "products_export.csv").write_bytes(export.read_bytes())
+        (folder / "feedsync.toml").write_text(
+            '[catalog]\npath = "products_export.csv"\nstore_url = "https://shop.example.com"\n'
+            f'[output]\nbatch_size = {batch}\n[channels.google]\n[channels.meta]\n'
+            '[channels.amazon]\nseller_id = "A2NWEXAMPLE01"\n'
+        )
+        result = feedsync.build(folder / "feedsync.toml", folder / "out", now=NOW)
+        return {f["path"]: f["sha256"] for f in result.manifest["feeds"]} | {"report": result.report.to_dict()["summary"]}
+
+    assert build("small", 20) == build("large", 50_000)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pajson
@@ -36,8 +37,11 @@ class RawCatalog:
     """A catalog ready to be processed in batches.
 
     `keys` holds KEY_COLUMNS for every row (whole-catalog checks); `batches(n)` yields the full
-    rows, n at a time, each with ROW. A plain CSV/TSV is streamed from disk, so memory stays
-    flat however large the file; other sources are held in memory.
+    rows, about n at a time, each with ROW. A plain CSV/TSV is streamed from disk, so memory
+    stays flat however large the file, and so is a Shopify export whose products' rows are
+    together (as Shopify writes them); other sources are held in memory. WooCommerce and
+    Magento exports are too: a variation or child names its parent anywhere in the file and
+    takes what it leaves empty from it, so no chunk of rows can be converted on its own.
     """
 
     source: str
@@ -67,6 +71,23 @@ class RawCatalog:
                 yield frame.iloc[start : start + size]
 
         return cls(rows=len(frame), keys=keys, _batches=batches, **kw)
+
+
+@dataclass
+class StreamPlan:
+    """What the first pass over a platform export found, for streaming it.
+
+    `keys` are KEY_COLUMNS of every canonical row the conversion will yield, in that order;
+    `issues` are the export's own issues (its chunks' are not reported again); `cuts` are the
+    0-based positions of the export rows where a chunk may end (before the first row of a
+    product, and the end of the export), ascending; `convert` turns a chunk of export rows
+    (with ROW) into canonical rows.
+    """
+
+    keys: pd.DataFrame
+    issues: pd.DataFrame
+    cuts: np.ndarray
+    convert: Callable[[pd.DataFrame], pd.DataFrame]
 
 
 def _by_suffix(path: Path) -> str:
@@ -106,7 +127,7 @@ def _read_table(cfg: CatalogConfig, fmt: str) -> tuple[pd.DataFrame, str | None]
         return importlib.import_module("feedsync.sources.sql").read(cfg), None
     path = cfg.path
     assert path is not None  # config requires a path unless the catalog is a database URL
-    if fmt in ("csv", "tsv") or fmt in PLATFORMS:
+    if fmt in ("csv", "tsv"):
         delim = cfg.delimiter or ("\t" if fmt == "tsv" else None)
         table, enc = read_delimited(path, delimiter=delim, encoding=cfg.encoding)
         return table.to_pandas(), enc
@@ -129,13 +150,16 @@ def _read_table(cfg: CatalogConfig, fmt: str) -> tuple[pd.DataFrame, str | None]
 def read_catalog(cfg: CatalogConfig) -> RawCatalog:
     fmt = cfg.format or ("sql" if cfg.path is None else _by_suffix(cfg.path))
     source = str(cfg.path or "sql")
-    if fmt in ("csv", "tsv"):
-        assert cfg.path is not None
+    if fmt in ("csv", "tsv") or fmt in PLATFORMS:
+        assert cfg.path is not None  # config requires a path unless the catalog is a database URL
         delim = cfg.delimiter or ("\t" if fmt == "tsv" else None)
         file = open_delimited(cfg.path, delimiter=delim, encoding=cfg.encoding)
-        platform = _detect_platform(file.names)
+        platform = fmt if fmt in PLATFORMS else _detect_platform(file.names)
         if platform is None:
             return _streamed(cfg, file, fmt)
+        streamed = _platform_streamed(cfg, file, platform)
+        if streamed is not None:
+            return streamed
         frame, enc = file.read().to_pandas(), file.encoding
     else:
         frame, enc = _read_table(cfg, fmt)
@@ -190,6 +214,60 @@ def _streamed(cfg: CatalogConfig, file: DelimitedFile, fmt: str) -> RawCatalog:
 
     return RawCatalog(source=str(cfg.path), format=fmt, rows=len(keys), keys=keys, _batches=batches,
                       encoding=file.encoding)
+
+
+def _platform_streamed(cfg: CatalogConfig, file: DelimitedFile, platform: str) -> RawCatalog | None:
+    """A platform export converted a chunk of whole products at a time, after a first pass
+    (the adapter's scan()) over a few columns; None where the adapter cannot stream this export
+    (it has no scan(), or scan() finds the layout does not allow it): the caller converts it whole."""
+    module = importlib.import_module(f"feedsync.sources.{platform}")
+    scan = getattr(module, "scan", None)
+    if scan is None:
+        return None
+    if set(cfg.columns) & set(KEY_COLUMNS) or set(cfg.columns.values()) & set(KEY_COLUMNS):
+        return None  # renamed keys: the first pass's keys would not be the rows' keys
+    plan: StreamPlan | None = scan(file, cfg)
+    if plan is None:
+        return None
+    cuts = np.asarray(plan.cuts, dtype=np.int64)
+
+    def canonical(table: pa.Table, start: int) -> pd.DataFrame:
+        frame = table.combine_chunks().to_pandas()
+        frame.insert(0, ROW, pd.array(range(start + 1, start + 1 + len(frame)), dtype="Int64"))
+        return plan.convert(frame)
+
+    def convert(table: pa.Table, start: int) -> pd.DataFrame:
+        out = canonical(table, start)
+        return out.rename(columns=cfg.columns) if cfg.columns else out
+
+    def batches(size: int) -> Iterator[pd.DataFrame]:
+        """Export rows read `size` at a time, each read cut after its last whole product (the
+        rest is carried into the next), converted and yielded."""
+        pending: list[pa.Table] = []
+        start = count = 0  # export row where `pending` begins; rows in it
+        for table in file.batches(size):
+            pending.append(table)
+            count += table.num_rows
+            last = int(np.searchsorted(cuts, start + count, side="right")) - 1
+            if last < 0 or cuts[last] <= start:
+                continue  # one product spans every row read so far
+            rows = pa.concat_tables(pending)
+            cut = int(cuts[last]) - start
+            out = convert(rows.slice(0, cut), start)
+            rest = rows.slice(cut)
+            pending, start, count = [rest], start + cut, rest.num_rows
+            if len(out):
+                yield out
+        if count:
+            out = convert(pa.concat_tables(pending), start)
+            if len(out):
+                yield out
+
+    if cfg.columns:  # the columns every chunk has, from the first product's
+        first = next(file.batches(max(int(cuts[0]), 1)), None)
+        _check_renames(cfg, list(canonical(first, 0).columns) if first is not None else [])
+    return RawCatalog(source=str(cfg.path), format=platform, rows=len(plan.keys), keys=plan.keys,
+                      _batches=batches, encoding=file.encoding, issues=plan.issues)
 
 
 def _detect_platform(columns: list[str]) -> str | None:

@@ -6,6 +6,9 @@ configurable_variations name the simple children (`sku=MH01-XS-Black,size=XS,col
 which become variants with item_group_id = the parent's sku and take what they leave empty
 (description, category, material ...) from it. Attributes beyond the fixed columns come from
 additional_attributes (`size=XS,color=Black,...`).
+
+The export is converted whole, not streamed like a Shopify export: a parent may come after its
+children, and a child takes its parent's values and options, so no run of rows stands alone.
 """
 
 from __future__ import annotations

@@ -4,15 +4,24 @@ Shopify writes one product as several rows sharing a Handle: the first carries t
 fields with its first variant and image, later rows carry only a further variant and/or image.
 Products are numbered by handle; product fields are read once per product from its first row
 and broadcast to the variants, images are ordered by Image Position, and a product with more
-than one variant gets a parent row (id = Handle) after all variant rows.
+than one variant gets a parent row (id = Handle), placed before its variants.
+
+A large export is streamed (scan() below, feedsync.sources.read_catalog): a first pass reads a
+few columns for the ids, families, options and issues of the whole export, then the export is
+converted a chunk of whole products at a time. That relies on Shopify writing the rows of one
+Handle together; an export where they are not is converted whole instead.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from feedsync.columns import ROW
+from feedsync.sources import KEY_COLUMNS, StreamPlan
+from feedsync.sources.delimited import DelimitedFile
 from feedsync.text import (
     attribute_columns,
     column_reader,
@@ -90,7 +99,16 @@ def _is_variant_level(col: str) -> bool:
     return col.startswith(_VARIANT_PREFIXES) or col in _VARIANT_COLUMNS
 
 
-def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
+def to_canonical(
+    raw: pd.DataFrame, cfg, *, attributes: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The export's rows (with ROW) as canonical rows, in the export's order: variants at their
+    rows, and a product's parent (if it has several variants) just before its first row's.
+
+    Every output row depends only on the rows of its own product, so converting whole products
+    a chunk at a time gives the same rows as converting the whole export; `attributes` (the
+    option columns of the whole export, from scan()) keeps the chunks' columns the same too.
+    """
     raw = match_headers(raw, KNOWN)
     require_columns(raw, REQUIRED, kind="Shopify product", path=getattr(cfg, "path", None), hint=HINT)
 
@@ -98,24 +116,13 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     text = column_reader(raw)
 
     handle, sku = text("Handle"), text("Variant SKU")
-    issues = [
-        issues_where(
-            pd.DataFrame({ROW: raw[ROW].to_numpy(), "id": sku, "Handle": handle}),
-            handle.isna(),
-            code="invalid-row",
-            field="Handle",
-            message="Row has no Handle, so it belongs to no product; it is skipped.",
-        )
-    ]
-    # Products numbered 0..n-1 in order of appearance; each one's first row holds its fields.
-    codes, handles = pd.factorize(handle)
-    first_rows = np.flatnonzero((codes >= 0) & ~pd.Series(codes).duplicated().to_numpy())
+    issues = [_orphan_issues(raw[ROW], handle, sku)]
+    codes, handles, first_rows = _products(handle)
     product = _product_fields(raw, first_rows, text)
     product["Handle"] = pd.Series(handles, dtype="str")
     images = _images(raw, codes, len(handles), text)
 
-    is_variant = (codes >= 0) & (sku.notna() | text("Variant Price").notna() | text("Option1 Value").notna())
-    vrows = np.flatnonzero(is_variant)
+    vrows = _variant_rows(codes, sku, text)
     vcodes = codes[vrows]
     variant = pd.DataFrame({c: text(c, vrows) for c in VARIANT_FIELDS})
 
@@ -129,17 +136,17 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     out["item_group_id"] = out["Handle"].where(several[vcodes])
     out["gtin"] = variant["Variant Barcode"]
 
-    # Shopify's placeholder option of a product without variants is "Title: Default Title".
-    pairs = []
-    for name_col, value_col in OPTIONS:
-        name = pd.Series(pd.Categorical(product[name_col]).take(vcodes))
-        value = text(value_col, vrows)
-        pairs.append((name, value.mask(name.str.lower().eq("title") & value.eq("Default Title"))))
-    for col, values in attribute_columns(pairs, reserved=raw.columns).items():
-        out[col] = values
+    found = _option_columns(product, vcodes, vrows, text, reserved=raw.columns)
+    if attributes is not None:
+        blank = pd.Series(pd.NA, index=out.index, dtype="str")
+        found = {name: found.get(name, blank) for name in dict.fromkeys([*attributes, *found])}
+    for col, values in found.items():
+        # An option fills what the variant has no option for from the product's own value (the
+        # Google Shopping gender, say), whatever other products' options are.
+        out[col] = values.fillna(out[col]) if col in out else values
 
-    prices, price_issues = _prices(variant, raw[ROW].iloc[vrows])
-    issues.append(price_issues)
+    prices = _prices(variant)
+    issues.append(_price_issues(variant, raw[ROW].iloc[vrows]))
     out["price"], out["sale_price"] = prices
 
     out["quantity"] = variant["Variant Inventory Qty"]
@@ -149,15 +156,18 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
         out["availability"] = pd.Series(pd.NA, index=out.index, dtype="str").where(~untracked, "in_stock")
         out["quantity"] = out["quantity"].where(~untracked)
 
-    weight, unit, weight_issues = _weights(variant, raw[ROW].iloc[vrows])
+    weight, unit = _weights(variant)
     out["shipping_weight"], out["shipping_weight_unit"] = weight, unit
-    issues.append(weight_issues)
+    issues.append(_weight_issues(variant, raw[ROW].iloc[vrows]))
 
     own = variant["Variant Image"]
     out["image_link"] = own.fillna(images["first"].take(vcodes).reset_index(drop=True))
-    every = images["all"].take(vcodes).reset_index(drop=True)
-    rest = images["rest"].take(vcodes).reset_index(drop=True)
-    out["additional_image_links"] = rest.where(own.isna(), remove_item(every, own))
+    more = images["rest"].take(vcodes).reset_index(drop=True)
+    has_own = own.notna().to_numpy()
+    if has_own.any():  # the product's images but the variant's own
+        every = images["all"].take(vcodes[has_own]).set_axis(more.index[has_own])
+        more[has_own] = remove_item(every, own[has_own])
+    out["additional_image_links"] = more
 
     store = (getattr(cfg, "store_url", None) or "").rstrip("/")
     if store:
@@ -179,7 +189,121 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     parents[ROW] = raw[ROW].iloc[first_rows[several]].to_numpy()
 
     result = pd.concat([out, parents], ignore_index=True)
+    result = result.take(_row_order(vrows, first_rows[several])).reset_index(drop=True)
     return text_frame(result.drop(columns=ROW), result[ROW]), concat_issues(issues)
+
+
+# Columns the first pass of a streamed export reads: enough for ids, families, options and the
+# export's issues, a fraction of the file's width.
+SCAN_COLUMNS = (
+    "Handle",
+    "Variant SKU",
+    "Variant Price",
+    "Variant Compare At Price",
+    "Variant Grams",
+    *(c for pair in OPTIONS for c in pair),
+)
+
+
+def scan(file: DelimitedFile, cfg) -> StreamPlan | None:
+    """First pass for streaming (see feedsync.sources.StreamPlan): the key columns, issues and
+    product boundaries of the whole export from a few of its columns.
+
+    None when the export cannot be streamed and must be converted whole: rows of one Handle
+    that are not consecutive (Shopify never writes that, a hand-sorted file may), or a column
+    the export passes through under a key column's name (id, item_group_id, size, color).
+    """
+    names = [ROW, *file.names]
+    header = match_headers(pd.DataFrame(columns=names), KNOWN)
+    require_columns(header, REQUIRED, kind="Shopify product", path=getattr(cfg, "path", None), hint=HINT)
+    if set(KEY_COLUMNS) & set(header.columns):
+        return None
+    in_file = dict(zip(header.columns, names, strict=True))
+    wanted = [c for c in SCAN_COLUMNS if c in in_file]
+    raw = file.read(columns=[in_file[c] for c in wanted]).to_pandas()
+    raw.columns = wanted
+    raw.insert(0, ROW, pd.array(range(1, len(raw) + 1), dtype="Int64"))
+    text = column_reader(raw)
+
+    handle, sku = text("Handle"), text("Variant SKU")
+    codes, handles, first_rows = _products(handle)
+    if (np.diff(codes[codes >= 0]) < 0).any():
+        return None  # a Handle's rows are split up: only the whole export shows its product
+    vrows = _variant_rows(codes, sku, text)
+    vcodes = codes[vrows]
+    several = np.bincount(vcodes, minlength=len(handles)) > 1
+
+    options = pd.DataFrame({n: text(n, first_rows) for n, _ in OPTIONS})
+    found = _option_columns(options, vcodes, vrows, text, reserved=header.columns)
+    blank = pd.Series(pd.NA, index=range(len(vrows)), dtype="str")
+    variants = pd.DataFrame(
+        {
+            "id": sku.iloc[vrows].reset_index(drop=True),
+            "item_group_id": pd.Series(handles, dtype="str").take(vcodes).where(several[vcodes]).to_numpy(),
+            **{c: found.get(c, blank) for c in ("size", "color")},
+        }
+    )
+    parents = pd.DataFrame({"id": pd.Series(handles, dtype="str")[several].to_numpy()})
+    keys = pd.concat([variants, parents], ignore_index=True).reindex(columns=list(KEY_COLUMNS))
+    keys = keys.take(_row_order(vrows, first_rows[several])).reset_index(drop=True)
+    keys = keys.astype("str")
+    for c in ("size", "color"):
+        if c not in found:  # no such column in the output: as RawCatalog.in_memory has it
+            keys[c] = pd.Series("", index=keys.index, dtype="str")
+
+    variant = pd.DataFrame({c: text(c, vrows) for c in ("Variant SKU", "Variant Compare At Price", "Variant Grams")})
+    rows = raw[ROW].iloc[vrows]
+    issues = concat_issues(
+        [_orphan_issues(raw[ROW], handle, sku), _price_issues(variant, rows), _weight_issues(variant, rows)]
+    )
+    attributes = list(found)
+
+    def convert(chunk: pd.DataFrame) -> pd.DataFrame:
+        return to_canonical(chunk, cfg, attributes=attributes)[0]
+
+    return StreamPlan(keys=keys, issues=issues, cuts=np.append(first_rows[1:], len(raw)), convert=convert)
+
+
+def _products(handle: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Products numbered 0..n-1 in order of appearance (-1: no Handle), their handles, and the
+    position of each one's first row (which holds the product's fields)."""
+    codes, handles = pd.factorize(handle)
+    first_rows = np.flatnonzero((codes >= 0) & ~pd.Series(codes).duplicated().to_numpy())
+    return codes, handles, first_rows
+
+
+def _variant_rows(codes: np.ndarray, sku: pd.Series, text) -> np.ndarray:
+    """Positions of the rows that are variants (the others carry only an image)."""
+    is_variant = (codes >= 0) & (sku.notna() | text("Variant Price").notna() | text("Option1 Value").notna())
+    return np.flatnonzero(is_variant)
+
+
+def _option_columns(
+    product: pd.DataFrame, vcodes: np.ndarray, vrows: np.ndarray, text, *, reserved
+) -> dict[str, pd.Series]:
+    """Option1..3 of each variant as attribute columns, named by the product's option names."""
+    pairs = []
+    for name_col, value_col in OPTIONS:
+        name = pd.Series(pd.Categorical(product[name_col]).take(vcodes))
+        value = text(value_col, vrows)
+        # Shopify's placeholder option of a product without variants is "Title: Default Title".
+        pairs.append((name, value.mask(name.str.lower().eq("title") & value.eq("Default Title"))))
+    return attribute_columns(pairs, reserved=reserved)
+
+
+def _row_order(vrows: np.ndarray, parent_rows: np.ndarray) -> np.ndarray:
+    """Order of [variants..., parents...]: by source row, a parent before its variants."""
+    return np.argsort(np.concatenate([2 * vrows + 1, 2 * parent_rows]), kind="stable")
+
+
+def _orphan_issues(rows: pd.Series, handle: pd.Series, sku: pd.Series) -> pd.DataFrame:
+    return issues_where(
+        pd.DataFrame({ROW: rows.to_numpy(), "id": sku, "Handle": handle}),
+        handle.isna(),
+        code="invalid-row",
+        field="Handle",
+        message="Row has no Handle, so it belongs to no product; it is skipped.",
+    )
 
 
 def _product_fields(raw: pd.DataFrame, first_rows: np.ndarray, text) -> pd.DataFrame:
@@ -220,28 +344,29 @@ def _issues_frame(variant: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
     return variant.assign(id=variant["Variant SKU"], **{ROW: rows.to_numpy()})
 
 
-def _prices(variant: pd.DataFrame, rows: pd.Series) -> tuple[tuple[pd.Series, pd.Series], pd.DataFrame]:
+def _prices(variant: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Compare-at above price means the product is on sale: price = compare-at, sale = price."""
     price = variant["Variant Price"]
     compare = variant["Variant Compare At Price"]
-    price_num = to_number(price)
-    compare_num = to_number(compare)
-    on_sale = (compare_num > price_num).fillna(False).astype(bool)
-    issues = issues_where(
+    on_sale = (to_number(compare) > to_number(price)).fillna(False).astype(bool)
+    return compare.where(on_sale, price), price.where(on_sale)
+
+
+def _price_issues(variant: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    compare = variant["Variant Compare At Price"]
+    return issues_where(
         _issues_frame(variant, rows),
-        compare.notna() & compare_num.isna(),
+        compare.notna() & to_number(compare).isna(),
         code="invalid-price",
         field="Variant Compare At Price",
         severity="warning",
         message="Compare-at price is not a number; it is ignored, so no sale price is sent.",
     )
-    return (compare.where(on_sale, price), price.where(on_sale)), issues
 
 
-def _weights(variant: pd.DataFrame, rows: pd.Series) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+def _weights(variant: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Variant Grams (always grams) expressed in the variant's Variant Weight Unit."""
-    grams_text = variant["Variant Grams"]
-    grams = to_number(grams_text)
+    grams = to_number(variant["Variant Grams"])
     unit = variant["Variant Weight Unit"].str.lower().replace({"lbs": "lb", "kgs": "kg"})
     unit = unit.where(isin(unit, GRAMS_PER_UNIT), "g")
     weight = pd.Series(np.nan, index=variant.index)
@@ -250,7 +375,13 @@ def _weights(variant: pd.DataFrame, rows: pd.Series) -> tuple[pd.Series, pd.Seri
         weight[mask] = (grams[mask] / per).round(UNIT_DECIMALS[name])
     given = grams > 0  # Shopify writes 0 when no weight was entered
     shown = weight.where(given).astype("str").str.replace(r"\.0$", "", regex=True)
-    issues = issues_where(
+    return shown, unit.where(given)
+
+
+def _weight_issues(variant: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    grams_text = variant["Variant Grams"]
+    grams = to_number(grams_text)
+    return issues_where(
         _issues_frame(variant, rows),
         grams_text.notna() & (grams.isna() | (grams < 0)),
         code="invalid-weight",
@@ -258,4 +389,3 @@ def _weights(variant: pd.DataFrame, rows: pd.Series) -> tuple[pd.Series, pd.Seri
         severity="warning",
         message="Variant Grams is not a non-negative number; no shipping weight is sent.",
     )
-    return shown, unit.where(given), issues

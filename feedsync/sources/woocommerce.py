@@ -3,6 +3,9 @@
 One row per product or variation. Variable products are parents; their variations name them
 in Parent (by SKU, or `id:123` by WooCommerce ID) and take what they leave empty from them.
 Grouped products only bundle other products and are left out with a warning.
+
+The export is converted whole, not streamed like a Shopify export: a variation may come before
+or far after its parent and takes what it leaves empty from it, so no run of rows stands alone.
 """
 
 from __future__ import annotations
