@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from feedsync.columns import DATES, FLOAT, INTEGER, MONEY, ROW, TEXT
 from feedsync.config import Defaults
-from feedsync.render.values import FORBIDDEN, text_array
+from feedsync.render.values import drop_forbidden, text_array
 from feedsync.validation.issues import concat_issues, issues_where
 from feedsync.vector import isin, matches
 
@@ -64,6 +64,13 @@ MAX_QUANTITY = 2**53
 _NUMBER = r"([+-]?\d+(?:\.\d+)?)"
 _MONEY_RE = rf"^{_NUMBER}(?:\s*([A-Za-z]{{3}}))?$"
 _WEIGHT_RE = rf"^{_NUMBER}\s*([A-Za-z]*)$"
+# The same patterns in RE2 (pyarrow) for ASCII text: \d and \s there match ASCII digits and
+# spaces only, where Python's match any Unicode digit or space; see _extract.
+_NUMBER_ASCII = r"(?P<g0>[+-]?[0-9]+(?:\.[0-9]+)?)"
+_ASCII = {
+    _MONEY_RE: rf"^{_NUMBER_ASCII}(?:[\t\n\f\r ]*(?P<g1>[A-Za-z]{{3}}))?$",
+    _WEIGHT_RE: rf"^{_NUMBER_ASCII}[\t\n\f\r ]*(?P<g1>[A-Za-z]*)$",
+}
 
 
 @dataclass
@@ -76,9 +83,29 @@ class Normalised:
 def clean_text(s: pd.Series) -> pd.Series:
     """Drop control characters XML 1.0 forbids (no channel accepts them), strip surrounding
     whitespace; an empty cell is missing (NA). Done once here so no channel repeats it."""
-    a = pc.utf8_trim_whitespace(pc.replace_substring_regex(text_array(s), FORBIDDEN, ""))
+    a = pc.utf8_trim_whitespace(drop_forbidden(text_array(s)))
     a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
     return pd.Series(a, index=s.index, dtype="str")
+
+
+def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
+    """`text.str.extract(pattern)` (one of the patterns above), an empty group as NA.
+
+    pandas runs str.extract through Python per value; here RE2 matches the values spelled in
+    ASCII in one pass, and only what it leaves (junk, Unicode digits or spaces, which Python's
+    \\d and \\s accept) goes through Python's re, so the result is the same.
+    """
+    found = pc.extract_regex(text_array(text), _ASCII[pattern])
+    matched = found.is_valid().to_numpy(zero_copy_only=False)
+    out = pd.DataFrame(
+        {i: pd.Series(found.field(i), index=text.index, dtype="str").where(matched) for i in range(found.type.num_fields)}
+    )
+    rest = text.notna().to_numpy() & ~matched
+    if rest.any():
+        slow = text[rest].str.extract(pattern)
+        for i in out.columns:
+            out.loc[rest, i] = slow[i]
+    return out.mask(out == "")
 
 
 def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | None = None) -> Normalised:
@@ -122,11 +149,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
     cur = f["currency"].str.upper()
     for col in MONEY:
         text = clean_text(raw[col]) if col in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
-        parts = (
-            text.str.replace(",", "", regex=False).str.extract(_MONEY_RE)
-            if col == "list_price"
-            else text.str.extract(_MONEY_RE)
-        )
+        parts = _extract(text.str.replace(",", "", regex=False) if col == "list_price" else text, _MONEY_RE)
         number = pd.to_numeric(parts[0], errors="coerce")
         unreadable = text.notna() & number.isna()
         negative = number < 0 if col != "price" else number <= 0
@@ -232,7 +255,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         if "shipping_weight" in raw
         else pd.Series(pd.NA, index=raw.index, dtype="str")
     )
-    parts = w_text.str.extract(_WEIGHT_RE)
+    parts = _extract(w_text, _WEIGHT_RE)
     unit = parts[1].str.lower().replace("", pd.NA).fillna(f["shipping_weight_unit"].str.lower())
     if defaults.weight_unit:
         unit = unit.fillna(defaults.weight_unit)

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from feedsync.output import FeedFile, PendingFile
-from feedsync.render.values import data_bytes, join, present, text_array
+from feedsync.render.values import data_bytes, join, may_hold_forbidden, present, text_array
 
 MAX_MESSAGES = 10_000
 MAX_BYTES = 10 * 1024 * 1024 - 64 * 1024  # headroom for the envelope
@@ -27,7 +27,9 @@ _ID_OVERHEAD = len(',\n{"messageId":10000,')
 
 def _json_str(s: pd.Series) -> pa.Array:
     """JSON string literal bodies, vectorised: control characters dropped, the rest escaped."""
-    a = pc.replace_substring_regex(text_array(s), r"[\x00-\x08\x0B\x0C\x0E-\x1F]", "")
+    a = text_array(s)
+    if may_hold_forbidden(a):  # the regex costs more than the rest; text seldom needs it
+        a = pc.replace_substring_regex(a, r"[\x00-\x08\x0B\x0C\x0E-\x1F]", "")
     for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
         a = pc.replace_substring(a, raw, escaped)
     return a
@@ -137,7 +139,8 @@ def build_messages(
     parts.append(_when(sellable, fa))
     parts.append(join(',"main_product_image_locator":[{"media_location":"', _json_str(frame["main_image"]), mp_tail))
     others = pc.split_pattern(text_array(frame["other_images"]), "|")
-    for i in range(1, 9):
+    most = pc.max(pc.list_value_length(others)).as_py() or 0  # locators past it would all be empty
+    for i in range(1, min(most, 8) + 1):
         url = pc.binary_join(pc.list_slice(others, i - 1, i), pa.scalar("", pa.large_string()))
         url = present(url)
         parts.append(

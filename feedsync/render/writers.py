@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from feedsync.output import FeedFile, PendingFile
-from feedsync.render.values import data_bytes, join, present, text_array, xml_escape_arrow
+from feedsync.render.values import data_bytes, holds_any_byte, join, present, text_array, xml_escape_arrow
 from feedsync.resources import template_env
 
 G_NS = "http://base.google.com/ns/1.0"
@@ -85,13 +85,23 @@ class DelimitedWriter(FeedWriter):
                 a = pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"[\t\r\n]+", " "))
             if self.neutralise_formulas:
                 a = pc.if_else(pc.match_substring_regex(a, r"^[=+\-@]").fill_null(False), join("'", a), a)
-            quote = pc.match_substring_regex(a, needs).fill_null(False)
+            quote = _needs_quotes(a, needs, self.delimiter)
             if pc.any(quote).as_py():
                 a = pc.if_else(quote, join('"', pc.replace_substring(a, '"', '""'), '"'), a)
             cells.append(a)
         sep = pa.scalar(self.delimiter, pa.large_string())
         lines = pc.binary_join_element_wise(*cells, sep, null_handling="replace", null_replacement="")
         return data_bytes(join(lines, "\n"))
+
+
+def _needs_quotes(a: pa.Array, needs: str, delimiter: str) -> pa.Array:
+    """Where `needs` (the delimiter, a quote or a line break anywhere, white space (RE2 \\s) at
+    either end) matches. Most columns hold none of those characters: a look at their bytes
+    settles it, and trimming tells the ends; only the others run the regex."""
+    special = f"{delimiter}\"\r\n".encode()
+    if len(delimiter.encode()) == 1 and not holds_any_byte(a, special):
+        return pc.not_equal(pc.utf8_trim(a, "\t\n\f\r "), a).fill_null(False)
+    return pc.match_substring_regex(a, needs).fill_null(False)
 
 
 @dataclass
