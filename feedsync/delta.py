@@ -346,6 +346,7 @@ class GoogleSupplemental:
     spool: Spool = field(init=False)
     pending_new: int = 0
     _used: set[str] = field(default_factory=set)
+    _removed: list[str] = field(default_factory=list)
     _writer: DelimitedWriter | None = None
 
     def __post_init__(self) -> None:
@@ -372,14 +373,12 @@ class GoogleSupplemental:
                 self._used.add(g)
 
     def _header(self, removed: bool) -> tuple[str, ...]:
-        grouped = {col for cols in self.groups.values() for col in cols}
-        cols = []
-        for col in self.columns:
-            if col == "id":
-                continue
-            g = next((name for name, members in self.groups.items() if col in members), "content")
-            if g in self._used and (g != "content" or col not in grouped):
-                cols.append(col)
+        """id, the columns of every field group some row changed, and the tombstone column."""
+
+        def group(col: str) -> str:
+            return next((name for name, members in self.groups.items() if col in members), "content")
+
+        cols = [c for c in self.columns if c != "id" and group(c) in self._used]
         return ("id", *cols, *(("excluded_destination",) if removed else ()))
 
     def tombstones(self, keys: list[str], old: pd.DataFrame | None) -> int:
@@ -387,7 +386,7 @@ class GoogleSupplemental:
         return len(keys)
 
     def finish(self) -> list[FeedFile]:
-        removed = getattr(self, "_removed", [])
+        removed = self._removed
         header = self._header(bool(removed))
         self._writer = DelimitedWriter(
             "google",

@@ -44,7 +44,7 @@ from feedsync.output import DELTA_DIR, FeedFile, PendingFile, commit_all, dumps,
 from feedsync.overrides import PROVENANCE_COLUMNS, apply_channel, apply_stock, load_prices, load_stock, unknown_skus
 from feedsync.resources import channel_spec
 from feedsync.sources import read_catalog
-from feedsync.state import FeedRecord, ItemState, SnapshotWriter, StateStore, group_hashes, read_snapshot, text_table
+from feedsync.state import FeedRecord, SnapshotWriter, StateStore, group_hashes, read_snapshot, text_table
 from feedsync.validation.compile import CompiledSchema, compile_schema
 from feedsync.validation.issues import concat_issues
 from feedsync.validation.report import ChannelSummary, Report
@@ -395,7 +395,7 @@ class _Output:
     """One channel's side of a publication: what it compares with and what it writes."""
 
     channel: ChannelConfig
-    mode: str  # full | delta | supplemental | pending-full ...
+    mode: str  # full: the channel's feeds; delta: only what changed, under OUT/delta/
     tracker: FeedTracker
     snapshot: SnapshotWriter
     fingerprint: str
@@ -706,4 +706,4 @@ def _excluded(
     )
 
 
-__all__ = ["BuildOptions", "RunResult", "run", "PROVENANCE_COLUMNS", "ItemState"]
+__all__ = ["BuildOptions", "RunResult", "run", "PROVENANCE_COLUMNS"]
