@@ -171,6 +171,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
     ap.add_argument("--note", default="", help="a line recorded with the results")
+    ap.add_argument("--json", type=Path, default=None, help="also write the measurements to this JSON file")
     args = ap.parse_args()
 
     source = ensure_catalog(args.products, args.seed, args.data)
@@ -210,6 +211,18 @@ def main() -> None:
           f"delta files {delta_bytes / 1e6:.1f} MB vs full files {full_files / 1e6:.1f} MB")  # fmt: skip
     for path, (items, size) in delta_files.items():
         print(f"  {path}: {items} items, {size / 1e6:.2f} MB")
+    if args.json:
+        keep = ("wall_s", "cpu_s", "user_s", "sys_s", "peak_rss_mib", "stages", "summary")
+        doc = {
+            "products": args.products,
+            "mutation": mutation,
+            "runs": {name: {k: r[k] for k in keep} for name, r in runs.items()},
+            "delta_files": delta_files,
+            "full_files_bytes": full_files,
+            "state_db_bytes": db_size,
+            "snapshot_bytes_per_run": snap_size,
+        }
+        args.json.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     stage_names = sorted({s for r in runs.values() for s in r["stages"]}, key=lambda s: -full["stages"].get(s, 0))
     if args.record:
         lines = [
