@@ -97,15 +97,15 @@ def _text(r: Report, feeds: list[FeedFile] | None, out_dir: Path | None) -> None
         items = str(s.items) if feeds is not None else "-"
         table.add_row(s.channel, str(s.products_in), _red(s.excluded), items, _red(s.errors), str(s.warnings))
     out.print(table)
-    grouped = r.grouped_issues()
+    distinct, grouped = r.grouped_issues(MAX_SHOWN)
     if grouped:
         out.print(f"\n{r.errors} errors, {r.warnings} warnings")
-    if len(grouped) > MAX_SHOWN:
+    if distinct > MAX_SHOWN:
         counts = r.issues.groupby(["severity", "code"]).size().sort_values(ascending=False)
         out.print("  by code: " + ", ".join(f"{code} {n}" for (_, code), n in counts.items()))
     if grouped:
-        out.print(f"  first {min(len(grouped), MAX_SHOWN)} of {len(grouped)} distinct issues:")
-    for issue, chans in grouped[:MAX_SHOWN]:
+        out.print(f"  first {len(grouped)} of {distinct} distinct issues:")
+    for issue, chans in grouped:
         where = f"row {issue.row}" if issue.row is not None else "file"
         color = "red" if issue.severity == "error" else "yellow"
         scope = ", ".join(chans) if chans else "all channels"
@@ -113,8 +113,8 @@ def _text(r: Report, feeds: list[FeedFile] | None, out_dir: Path | None) -> None
             f"  [{color}]{issue.severity:7}[/] {escape(where):9} sku={escape(issue.sku or '-')} "
             f"[bold]{issue.code}[/] [dim]({escape(scope)})[/]: {escape(issue.message)}"
         )
-    if len(grouped) > MAX_SHOWN:
-        out.print(f"  ... and {len(grouped) - MAX_SHOWN} more (full list: --format json, or report.json)")
+    if distinct > MAX_SHOWN:
+        out.print(f"  ... and {distinct - MAX_SHOWN} more (full list: --format json, or report.json)")
     if r.changes:
         out.print("\nsince the last published run:")
         for name, ch in r.changes.items():

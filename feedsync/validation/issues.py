@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from feedsync.validation.codes import info
@@ -104,9 +105,8 @@ def concat_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def issue_records(frame: pd.DataFrame) -> list[Issue]:
-    out = []
-    for rec in frame.to_dict("records"):
-        row = rec["row"]
-        rec["row"] = None if row is None or pd.isna(row) else int(row)
-        out.append(Issue(**{k: ("" if v is None or (k != "row" and pd.isna(v)) else v) for k, v in rec.items()}))
-    return out
+    """Issues as objects; through pandas' JSON writer, far faster than to_dict on many rows."""
+    if not len(frame):
+        return []
+    recs = orjson.loads(frame[ISSUE_COLUMNS].to_json(orient="records", force_ascii=False))
+    return [Issue(**{k: ("" if v is None and k != "row" else v) for k, v in rec.items()}) for rec in recs]

@@ -63,18 +63,29 @@ class Report:
     def issue_list(self) -> list[Issue]:
         return issue_records(self.issues)
 
-    def grouped_issues(self) -> list[tuple[Issue, list[str]]]:
+    def grouped_issues(self, limit: int | None = None) -> tuple[int, list[tuple[Issue, list[str]]]]:
         """Issues with the same code, row, SKU and field on several channels, shown once with
-        the channels they concern (errors first, then by row)."""
+        the channels they concern (errors first, then by row): how many such groups there are,
+        and the first `limit` of them. Vectorised: a run can carry millions of issues."""
         if not len(self.issues):
-            return []
-        df = self.issues.assign(_err=self.issues["severity"] != "error", _row=self.issues["row"].fillna(-1))
+            return 0, []
         keys = ["_err", "_row", "code", "sku", "field"]
-        out = []
-        for _, group in df.sort_values(keys, kind="stable").groupby(keys, sort=False, dropna=False):
-            first = issue_records(group.iloc[:1][ISSUE_COLUMNS])[0]
-            out.append((first, [c for c in dict.fromkeys(group["channel"]) if c]))
-        return out
+        df = self.issues.assign(_err=self.issues["severity"] != "error", _row=self.issues["row"].fillna(-1))
+        df = df.sort_values(keys, kind="stable")
+        group = _group_ids(df, keys)
+        first = ~group.duplicated()
+        total = int(first.sum())
+        shown = df.loc[first].head(total if limit is None else limit)
+        wanted = group.isin(group.loc[shown.index])
+        chans = (
+            pd.DataFrame({"g": group[wanted], "channel": df.loc[wanted, "channel"]})
+            .query("channel != ''")
+            .drop_duplicates()
+            .groupby("g", sort=False)["channel"]
+            .agg(list)
+        )
+        records = issue_records(shown[ISSUE_COLUMNS])
+        return total, [(rec, chans.get(g, [])) for rec, g in zip(records, group.loc[shown.index], strict=True)]
 
     def excluded_products(self) -> int:
         """Distinct catalog products left out of at least one channel."""
@@ -101,6 +112,12 @@ class Report:
             for k, v in (("gate", self.gate), ("changes", self.changes), ("baseline", self.baseline))
             if v is not None
         }
+
+
+def _group_ids(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """One integer per distinct combination of `keys` (missing values compare equal)."""
+    codes = pd.MultiIndex.from_frame(df[keys].astype("object").fillna("\x00")).factorize()[0]
+    return pd.Series(codes, index=df.index)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
