@@ -93,10 +93,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         pending.abort()
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -119,7 +119,7 @@ def commit_all(pending: list[PendingFile]) -> None:
             hint="check free disk space and permissions, then run the build again",
         ) from None
     for folder in {p.final.parent for p in pending}:
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
 
 def manifest(out_dir: Path, generated_at: str, feeds: list[FeedFile], excluded: int, *, mode: str = "full") -> dict:

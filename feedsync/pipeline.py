@@ -594,7 +594,7 @@ class _Publication:
             commit_all(pending[1:])
             self._clean_stale(result.feeds)
             result.manifest = manifest(self.out_dir, stamp, result.feeds, report.excluded_products(), mode=mode)
-            write_atomic(self.out_dir / "report.json", dumps(report.to_dict()))
+            report.write_json(self.out_dir / "report.json")
             write_atomic(self.out_dir / "manifest.json", dumps(result.manifest))
             info.update(files=len(pending))
         result.published = True

@@ -4,14 +4,20 @@ format (report.json, `--format json`); JUnit and GitHub annotations are views of
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pandas as pd
 
+from feedsync.output import PendingFile, dumps, fsync_dir
 from feedsync.validation.codes import CODES
 from feedsync.validation.issues import ISSUE_COLUMNS, Issue, empty_issues, issue_records
+
+EXCLUDED_COLUMNS = ["channel", "sku", "row", "codes"]
+JSON_CHUNK_ROWS = 100_000
 
 
 @dataclass
@@ -92,6 +98,31 @@ class Report:
         return int(self.excluded["row"].nunique()) if len(self.excluded) else 0
 
     def to_dict(self) -> dict[str, Any]:
+        return self._doc(_records(self.issues[ISSUE_COLUMNS]), _records(self.excluded[EXCLUDED_COLUMNS]))
+
+    def write_json(self, path: Path, *, chunk_rows: int = JSON_CHUNK_ROWS) -> None:
+        """`dumps(self.to_dict())`, byte for byte, written atomically (temporary file, fsync,
+        rename) without building every issue as a dict at once: issues and excluded products
+        go out `chunk_rows` at a time. A run can carry millions of issues."""
+        mark = f"@@feedsync-{uuid.uuid4().hex}@@"
+        head = dumps(self._doc(f"{mark}issues", f"{mark}excluded"))
+        pending = PendingFile(path)
+        try:
+            lists = {"issues": self.issues[ISSUE_COLUMNS], "excluded": self.excluded[EXCLUDED_COLUMNS]}
+            rest = head
+            for name in sorted(lists, key=lambda k: head.index(f'"{mark}{k}"'.encode())):
+                before, rest = rest.split(f'"{mark}{name}"'.encode(), 1)
+                pending.write(before)
+                _write_records(pending, lists[name], chunk_rows)
+            pending.write(rest)
+            pending.finish()
+            pending.commit()
+        except BaseException:
+            pending.abort()
+            raise
+        fsync_dir(path.parent)
+
+    def _doc(self, issues: Any, excluded: Any) -> dict[str, Any]:
         return {
             "generated_at": self.generated_at,
             "catalog": self.catalog,
@@ -105,8 +136,8 @@ class Report:
                 c: {"severity": CODES[c].severity, "title": CODES[c].title, "fix": CODES[c].fix}
                 for c in sorted(set(self.issues["code"]))
             },
-            "issues": _records(self.issues[ISSUE_COLUMNS]),
-            "excluded": _records(self.excluded[["channel", "sku", "row", "codes"]]),
+            "issues": issues,
+            "excluded": excluded,
         } | {
             k: v
             for k, v in (("gate", self.gate), ("changes", self.changes), ("baseline", self.baseline))
@@ -118,6 +149,21 @@ def _group_ids(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     """One integer per distinct combination of `keys` (missing values compare equal)."""
     codes = pd.MultiIndex.from_frame(df[keys].astype("object").fillna("\x00")).factorize()[0]
     return pd.Series(codes, index=df.index)
+
+
+def _write_records(out: PendingFile, frame: pd.DataFrame, chunk_rows: int) -> None:
+    """The rows of `frame` as the JSON list `dumps` writes for a top-level key (items indented
+    by 4), one chunk of rows at a time. JSON strings hold no raw line break, so indenting a
+    chunk's own `dumps` by two more spaces is exact."""
+    if not len(frame):
+        out.write(b"[]")
+        return
+    out.write(b"[")
+    for start in range(0, len(frame), chunk_rows):
+        text = dumps(_records(frame.iloc[start : start + chunk_rows])).replace(b"\n", b"\n  ")
+        # text: b'[\n    {...},\n    {...}\n  ]\n  ' -> the items with their leading line breaks
+        out.write((b"," if start else b"") + text[1 : -len(b"\n  ]\n  ")])
+    out.write(b"\n  ]")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
