@@ -6,7 +6,7 @@ price policy and markets) per product, batch by batch as pipeline.run will call 
 
 The catalog, stock and price files come from --data (a generate_catalog.py folder; generated
 into a temporary folder with --products otherwise); channels, rules, templates, categories,
-policies and markets come from examples/merchandising.toml. Reading and normalising the
+policies and markets come from examples/feedsync.toml. Reading and normalising the
 catalog is timed separately: the figure that matters is what these stages add to a build.
 `--record` appends a section to benchmarks/RESULTS.md.
 """
@@ -41,7 +41,7 @@ from feedsync.overrides import apply_stock, load_prices, load_stock  # noqa: E40
 from feedsync.sources import read_catalog  # noqa: E402
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
-EXAMPLE = ROOT / "examples" / "merchandising.toml"
+EXAMPLE = ROOT / "examples" / "feedsync.toml"
 
 
 def config_for(data: Path):
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Machine: {platform.machine()}, Python {platform.python_version()}. Command: `python "
             f"benchmarks/bench_merchandising.py --data {args.data or '(generated)'} --batch {args.batch} --record`. "
             "Channels, rules, templates, categories, policies and the two Google markets of "
-            "examples/merchandising.toml on the synthetic catalog; no provenance traced; feeds not rendered.",
+            "examples/feedsync.toml on the synthetic catalog; no provenance traced; feeds not rendered.",
             "",
             "| stage | us/product |",
             "|---|---:|",

@@ -109,6 +109,25 @@ def history(config: Config | str | Path, out_dir: str | Path = "out", *, limit: 
         return store.runs(store.target_id(Path(out_dir).resolve()), limit)
 
 
+def explain(
+    config: Config | str | Path, sku: str, *, channel: str | None = None, now: datetime | None = None
+) -> dict:
+    """Every output field of one product on each feed (or one channel's), its final value and
+    the chain that produced it: catalog column and row, override file and row, rule, template."""
+    from feedsync.explain import explain as explain_sku
+
+    return explain_sku(_config(config), sku, channel, now)
+
+
+def preview(config: Config | str | Path, *, now: datetime | None = None) -> dict:
+    """Per feed: the funnel (catalog, after rules, after stock policy, after validation,
+    emitted), how many products each rule touched, per-attribute fill rates and the most
+    frequent unmapped categories. Writes no files."""
+    from feedsync.explain import preview as preview_catalog
+
+    return preview_catalog(_config(config), now)
+
+
 __all__ = [
     "BuildOptions",
     "Config",
@@ -123,7 +142,9 @@ __all__ = [
     "UsageError",
     "build",
     "diff",
+    "explain",
     "history",
     "load_config",
+    "preview",
     "validate",
 ]

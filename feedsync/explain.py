@@ -77,7 +77,7 @@ def explain(config: Config, sku: str, channel: str | None = None, now: datetime 
     from feedsync.pipeline import run
 
     merch = Merchandising(config, trace={sku})
-    result = run(config, now=now, channels=[channel] if channel else None, merchandising=merch)  # type: ignore[call-arg]
+    result = run(config, now=now, channels=[channel] if channel else None, merchandising=merch)
     return explain_result(result, sku, channel)
 
 
@@ -87,7 +87,7 @@ def preview(config: Config, now: datetime | None = None) -> dict[str, Any]:
     from feedsync.pipeline import run
 
     merch = Merchandising(config)
-    result = run(config, now=now, merchandising=merch)  # type: ignore[call-arg]
+    result = run(config, now=now, merchandising=merch)
     return preview_result(result)
 
 

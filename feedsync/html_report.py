@@ -118,7 +118,8 @@ def profile_feeds(
         manifest = _load_json(out_dir / "manifest.json", what="manifest")
     by_channel: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
     for feed in manifest.get("feeds", []):
-        by_channel.setdefault(str(feed.get("channel", "")), {}).setdefault(str(feed.get("format", "")), []).append(feed)
+        key = str(feed.get("feed") or feed.get("channel", ""))  # a market's feed: google/FR
+        by_channel.setdefault(key, {}).setdefault(str(feed.get("format", "")), []).append(feed)
     profiles: dict[str, FeedProfile] = {}
     for channel, formats in by_channel.items():
         fmt = min(formats, key=lambda f: _FORMAT_PREFERENCE.index(f) if f in _FORMAT_PREFERENCE else 99)
@@ -144,7 +145,7 @@ def _profile_table(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    default_price, default_availability = _PRICE_AVAILABILITY.get(channel, ("price", "availability"))
+    default_price, default_availability = _PRICE_AVAILABILITY.get(channel.split("/")[0], ("price", "availability"))
     price_column = price_column or default_price
     availability_column = availability_column or default_availability
     n = table.num_rows
@@ -698,13 +699,15 @@ def _channels_view(report: Mapping[str, Any], previous: Mapping[str, Any] | None
             metrics.append({"key": key, "label": label, "value": value, "delta": delta, "tone": tone})
         products_in = int(ch.get("products_in", 0) or 0)
         excluded = int(ch.get("excluded", 0) or 0)
+        filtered = int(ch.get("filtered", 0) or 0)  # left out on purpose by rules or stock policies
         out.append(
             {
                 "name": str(name),
                 "formats": ", ".join(ch.get("formats") or []),
                 "metrics": metrics,
                 "values": {m["key"]: m["value"] for m in metrics},
-                "sent": max(products_in - excluded, 0),
+                "sent": max(products_in - excluded - filtered, 0),
+                "filtered": filtered,
                 "new": previous is not None and prev is None,
                 "status": "error"
                 if int(ch.get("errors", 0) or 0)
@@ -758,7 +761,9 @@ def _funnel(report: Mapping[str, Any], channels: list[dict[str, Any]]) -> dict[s
             {
                 "label": f"Sent to {c['name']}",
                 "value": c["sent"],
-                "note": f"{_n(c['values']['excluded'])} excluded; {_n(items)} items written",
+                "note": f"{_n(c['values']['excluded'])} excluded"
+                + (f", {_n(c['filtered'])} left out by rules or stock policy" if c["filtered"] else "")
+                + f"; {_n(items)} items written",
                 "cls": "bar-ok",
                 "channel": c["name"],
             }

@@ -150,7 +150,7 @@ class Merchandising:
         rr = self.rules.apply(frame, name, ts, trace=trace)
         frame = rr.frame
         self._snapshot(frame, name, "rules", None)
-        issues = [rr.issues]
+        issues = [sp.issues, rr.issues]
         prov = [sp.provenance, price_prov, rr.provenance]
         unmapped = None
         if name in CATEGORY_CHANNELS and (self.category_table is not None or self.taxonomy is not None):

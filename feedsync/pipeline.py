@@ -40,9 +40,12 @@ from feedsync.delta import GROUPS, AmazonDelta, FeedTracker, GoogleSupplemental,
 from feedsync.errors import FeedsyncError
 from feedsync.gate import ChannelCounts, GateResult, evaluate
 from feedsync.lock import OutputLock, pid_alive
+from feedsync.markets import Market, market_folder, markets_for
+from feedsync.merchandising import Merchandising, feed_key
 from feedsync.output import DELTA_DIR, FeedFile, PendingFile, commit_all, dumps, manifest, write_atomic
-from feedsync.overrides import PROVENANCE_COLUMNS, apply_channel, apply_stock, load_prices, load_stock, unknown_skus
+from feedsync.overrides import PROVENANCE_COLUMNS, apply_stock, load_prices, load_stock, unknown_skus
 from feedsync.resources import channel_spec
+from feedsync.rules import load_rules
 from feedsync.sources import read_catalog
 from feedsync.state import FeedRecord, SnapshotWriter, StateStore, group_hashes, read_snapshot, text_table
 from feedsync.validation.compile import CompiledSchema, compile_schema
@@ -76,11 +79,43 @@ class RunResult:
     gate: GateResult | None = None
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # per channel: mode, added, changed ...
     lock_taken_over: dict | None = None  # a stale lock left by a dead build, replaced
-    frames: dict[str, pd.DataFrame] | None = None  # collect=True: per channel items as text, indexed by key
+    frames: dict[str, pd.DataFrame] | None = None  # collect=True: per feed items as text, indexed by key
+    merchandising: Merchandising | None = None  # rules, policies and what they did (preview, explain)
 
     @property
     def refused(self) -> bool:
         return self.published is False
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One feed a run produces: a channel in one market. `key` names it in the report, the
+    run history and the gate: the channel (`google`), or channel/feed label (`google/FR`)."""
+
+    key: str
+    channel: ChannelConfig
+    market: Market
+
+    @property
+    def name(self) -> str:
+        return self.channel.name
+
+
+def plan_feeds(config: Config, chosen: list[ChannelConfig]) -> list[Feed]:
+    return [Feed(feed_key(c.name, m), c, m) for c in chosen for m in markets_for(c, config.defaults)]
+
+
+CUSTOM_LABELS = tuple(f"custom_label_{i}" for i in range(5))
+LABEL_CHANNELS = ("google", "meta")
+
+
+def extra_columns(config: Config, channel: ChannelConfig) -> tuple[str, ...]:
+    """Custom labels a rule or a template of this channel fills: those feeds get the columns."""
+    if channel.name not in LABEL_CHANNELS:
+        return ()
+    rules = load_rules(config.rules, config.path, None).for_channel(channel.name)
+    made = {f for r in rules for acts in (r.then, r.otherwise) if acts for f in acts.fields} | set(channel.templates)
+    return tuple(c for c in CUSTOM_LABELS if c in made)
 
 
 @cache
@@ -170,16 +205,20 @@ def run(
     options: BuildOptions | None = None,
     log: Log | None = None,
     collect: bool = False,
+    merchandising: Merchandising | None = None,
 ) -> RunResult:
     """Build (out_dir given) or only validate (out_dir None) every enabled channel.
 
-    `collect` keeps every channel's items (as text, by item key) on the result, for diffs.
+    `collect` keeps every feed's items (as text, by item key) on the result, for diffs.
+    `merchandising` (explain, preview): a Merchandising that traces SKUs; by default one is
+    made for the run without tracing.
     """
     options = options or BuildOptions()
     run_id = uuid.uuid4().hex[:12]
     events = _Events(log, run_id)
+    merch = merchandising or Merchandising(config)
     if out_dir is None:
-        return _run(config, None, now, channels, progress, options, events, collect, None)
+        return _run(config, None, now, channels, progress, options, events, collect, None, merch)
     started = datetime.now(UTC)
     lock = OutputLock(out_dir, wait=options.wait)
     with events.stage("lock", out_dir=str(out_dir)) as info:
@@ -191,7 +230,7 @@ def run(
             with events.stage("state-open", path=str(config.state_path)):
                 store.check()
             pub = _Publication(config, out_dir, store, options, _utc(now), run_id, started, events)
-            result = _run(config, out_dir, now, channels, progress, options, events, collect, pub)
+            result = _run(config, out_dir, now, channels, progress, options, events, collect, pub, merch)
             result.lock_taken_over = lock.taken_over
             return result
     finally:
@@ -208,6 +247,7 @@ def _run(
     events: _Events,
     collect: bool,
     pub: _Publication | None,
+    merch: Merchandising,
 ) -> RunResult:
     now = _utc(now_in)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -246,26 +286,29 @@ def _run(
         override_errors = set(concat_issues([stock.issues, prices.issues]).query("severity == 'error'")["sku"])
         source_error_rows = set(raw.issues.loc[raw.issues["severity"] == "error", "row"].dropna())
 
-    summaries = {c.name: ChannelSummary(c.name, list(c.formats)) for c in chosen}
+    plan = plan_feeds(config, chosen)
+    by_channel = {c.name: [f for f in plan if f.name == c.name] for c in chosen}
+    summaries = {f.key: ChannelSummary(f.key, list(f.channel.formats)) for f in plan}
     contexts = {
         c.name: ChannelContext(
             c,
             config.defaults,
             now,
-            store_stock=stock.stores if c.name == "google_local" else None,
+            store_stock=merch.store_inventory(stock, c) if c.name == "google_local" else None,
             casefold_duplicates=casefold,
+            extra_columns=extra_columns(config, c),
         )
         for c in chosen
     }
     if pub is not None:
         with events.stage("state-read") as info:
-            pub.prepare(chosen, contexts)
-            info["items"] = {name: len(o.tracker.previous) for name, o in pub.outputs.items()}
-            info["modes"] = {name: o.mode for name, o in pub.outputs.items()}
-    frames: dict[str, list[pd.DataFrame]] = {c.name: [] for c in chosen} if collect else {}
+            pub.prepare(plan, contexts)
+            info["items"] = {key: len(o.tracker.previous) for key, o in pub.outputs.items()}
+            info["modes"] = {key: o.mode for key, o in pub.outputs.items()}
+    frames: dict[str, list[pd.DataFrame]] = {f.key: [] for f in plan} if collect else {}
     excluded_parts: list[pd.DataFrame] = []
     provenance: list[pd.DataFrame] = []
-    code_counts: dict[str, Counter] = {c.name: Counter() for c in chosen}
+    code_counts: dict[str, Counter] = {f.key: Counter() for f in plan}
     try:
         total, done = raw.rows, 0
         for number, batch in enumerate(raw.batches(config.output.batch_size), 1):
@@ -289,33 +332,46 @@ def _run(
                 online, prov = apply_stock(p, stock)
                 provenance.append(prov)
                 shared_checks = product_checks(online)
+                left_out = len(norm.excluded) + int(drop.sum())  # by catalog errors, from every channel
             for c in chosen:
-                with events.stage("channel", batch=number, channel=c.name) as info:
-                    module, ctx = CHANNELS[c.name], contexts[c.name]
-                    ctx.batch_checks = shared_checks
-                    cp, prov = apply_channel(online, prices, c)
-                    provenance.append(prov)
-                    products = cp if c.name == "amazon" else cp.loc[~cp["is_parent"]]
-                    out = module.to_frame(products, ctx)
-                    found = concat_issues([compiled(c.name).check(out), module.check(products, out, ctx)])
-                    found["channel"] = c.name
-                    issues.append(found)
-                    bad_rows = found.loc[found["severity"] == "error", "row"].unique()
-                    ok = ~out[ROW].isin(bad_rows)
-                    summary = summaries[c.name]
-                    summary.products_in += int((~cp["is_parent"]).sum()) + len(norm.excluded) + int(drop.sum())
-                    bad_products = products.loc[products[ROW].isin(bad_rows)]
-                    summary.excluded += int((~bad_products["is_parent"]).sum()) + len(norm.excluded) + int(drop.sum())
-                    excluded_parts.append(_excluded(c.name, bad_products[[ROW, "id"]], found))
-                    summary.errors += int((found["severity"] == "error").sum())
-                    summary.warnings += int((found["severity"] == "warning").sum())
-                    code_counts[c.name].update(found["code"].tolist())
-                    items = out.loc[ok]
-                    info.update(items=len(items), errors=int((found["severity"] == "error").sum()))
-                    if pub is not None:
-                        info.update(pub.observe(c.name, items))
-                    if collect:
-                        frames[c.name].append(_text_items(c.name, items))
+                module, ctx = CHANNELS[c.name], contexts[c.name]
+                ctx.batch_checks = shared_checks
+                with events.stage("merchandise", batch=number, channel=c.name):
+                    prep = merch.prepare_channel(online, c, stock=stock, prices=prices, now=now)
+                for feed in by_channel[c.name]:
+                    with events.stage("channel", batch=number, channel=feed.key) as info:
+                        mp = merch.for_market(prep, c, feed.market, now=now)
+                        provenance.append(mp.provenance)
+                        sellable = ~mp.frame["is_parent"].to_numpy(dtype=bool)
+                        kept = ~mp.excluded.to_numpy(dtype=bool)
+                        cp = mp.frame.loc[kept]
+                        products = cp if c.name == "amazon" else cp.loc[sellable[kept]]
+                        out = module.to_frame(products, ctx)
+                        found = concat_issues([compiled(c.name).check(out), module.check(products, out, ctx)])
+                        found["channel"] = feed.key
+                        found = concat_issues([found, mp.issues])
+                        issues.append(found)
+                        errors = found["severity"] == "error"
+                        bad_rows = found.loc[errors, "row"].unique()
+                        ok = ~out[ROW].isin(bad_rows)
+                        merch.record(c, feed.market, out, ok)
+                        summary = summaries[feed.key]
+                        summary.products_in += int(sellable.sum()) + left_out
+                        filtered = mp.frame.loc[~kept & sellable]
+                        summary.filtered += len(filtered)
+                        bad_products = products.loc[products[ROW].isin(bad_rows)]
+                        summary.excluded += int((~bad_products["is_parent"]).sum()) + left_out
+                        excluded_parts.append(_excluded(feed.key, bad_products[[ROW, "id"]], found))
+                        excluded_parts.append(_filtered(feed.key, filtered, mp.issues))
+                        summary.errors += int(errors.sum())
+                        summary.warnings += int((found["severity"] == "warning").sum())
+                        code_counts[feed.key].update(found["code"].tolist())
+                        items = out.loc[ok]
+                        info.update(items=len(items), errors=int(errors.sum()))
+                        if pub is not None:
+                            info.update(pub.observe(feed.key, items))
+                        if collect:
+                            frames[feed.key].append(_text_items(c.name, items))
             events.emit("batch", batch=number, rows=done, seconds=round(time.perf_counter() - t_batch, 4))
             if number == 1:
                 _checkpoint("write")
@@ -338,14 +394,13 @@ def _run(
     # one code can carry both severities (a negative quantity is a warning, "2.5" an error)
     catalog_errors = int((catalog_issues["severity"] == "error").sum())
     catalog_warnings = int((catalog_issues["severity"] == "warning").sum())
-    for c in chosen:
-        s = summaries[c.name]
+    for key, s in summaries.items():
         s.errors += catalog_errors
         s.warnings += catalog_warnings
-        code_counts[c.name].update(catalog_issue_counts)
-        s.top_codes = code_counts[c.name].most_common(5)
+        code_counts[key].update(catalog_issue_counts)
+        s.top_codes = code_counts[key].most_common(5)
         if pub is not None:
-            s.items = pub.outputs[c.name].tracker.counts["items"]
+            s.items = pub.outputs[key].tracker.counts["items"]
     excluded = (
         pd.concat(excluded_parts, ignore_index=True)
         if excluded_parts
@@ -371,6 +426,7 @@ def _run(
         provenance=pd.concat(provenance, ignore_index=True) if provenance else None,
         run_id=events.run_id,
         mode="delta" if options.delta else "full",
+        merchandising=merch,
     )
     if collect:
         result.frames = {
@@ -392,9 +448,11 @@ def _text_items(channel: str, items: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class _Output:
-    """One channel's side of a publication: what it compares with and what it writes."""
+    """One feed's side of a publication: what it compares with and what it writes."""
 
-    channel: ChannelConfig
+    feed: Feed
+    folder: Path  # where its full feeds go: OUT/<channel>/ or OUT/<channel>/<feed label>/
+    delta_folder: Path  # OUT/delta/<channel>/[<feed label>/]
     mode: str  # full: the channel's feeds; delta: only what changed, under OUT/delta/
     tracker: FeedTracker
     snapshot: SnapshotWriter
@@ -406,6 +464,10 @@ class _Output:
     delta: Any = None  # delta mode: AmazonDelta | GoogleSupplemental | RowsDelta
     removed: list[str] = field(default_factory=list)
     tombstones: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.feed.name
 
     def pending(self) -> list[PendingFile]:
         files = [p for w in self.writers for p in w.pending]
@@ -429,18 +491,20 @@ class _Publication:
         self.config, self.out_dir, self.store, self.options = config, out_dir, store, options
         self.now, self.run_id, self.started, self.events = now, run_id, started, events
         self.outputs: dict[str, _Output] = {}
+        self.markets: dict[Path, Feed] = {}  # files of configured markets -> their feed
         self.target = store.target_id(out_dir)
         self.snapshots = store.snapshot_folder(out_dir, run_id)
 
-    def prepare(self, chosen: list[ChannelConfig], contexts: dict[str, ChannelContext]) -> None:
+    def prepare(self, plan: list[Feed], contexts: dict[str, ChannelContext]) -> None:
         now_s = int(self.now.timestamp())
         resend = self.config.delta.resend_days
         gz = self.config.output.gzip
-        for c in chosen:
+        for f in plan:
+            c = f.channel
             fp = fingerprint(c)
-            last = self.store.last_published(self.target, c.name)
-            previous = self.store.items(self.target, c.name)
-            reset = last is not None and self.store.fingerprint(self.target, c.name) not in (None, fp)
+            last = self.store.last_published(self.target, f.key)
+            previous = self.store.items(self.target, f.key)
+            reset = last is not None and self.store.fingerprint(self.target, f.key) not in (None, fp)
             mode = "full"
             if self.options.delta:
                 mode = "delta"
@@ -448,10 +512,12 @@ class _Publication:
                     due = len(previous) == 0 or reset or int(previous.sent_at.min()) <= now_s - resend * 86_400
                     mode = "full" if due else "delta"
             out = _Output(
-                channel=c,
+                feed=f,
+                folder=market_folder(self.out_dir, c.name, f.market),
+                delta_folder=market_folder(self.out_dir / DELTA_DIR, c.name, f.market),
                 mode=mode,
                 tracker=FeedTracker(c.name, previous, now_s, resend, reset=reset),
-                snapshot=SnapshotWriter(self.snapshots / f"{c.name}.parquet"),
+                snapshot=SnapshotWriter(self.snapshots / f"{f.key.replace('/', '--')}.parquet"),
                 fingerprint=fp,
                 previous_items=last.items if last else None,
                 previous_rate=(last.excluded / last.products if last.products else 0.0) if last else None,
@@ -459,22 +525,23 @@ class _Publication:
             )
             module, ctx = CHANNELS[c.name], contexts[c.name]
             if mode == "full":
-                made = module.writers(self.out_dir / c.name, ctx, gz)
+                made = module.writers(out.folder, ctx, gz)
                 out.writers = [made[fmt] for fmt in c.formats]
             else:
-                folder = self.out_dir / DELTA_DIR / c.name
                 if c.name == "amazon":
-                    out.delta = AmazonDelta.create(folder, ctx, gz)
+                    out.delta = AmazonDelta.create(out.delta_folder, ctx, gz)
                 elif c.name == "google":
-                    out.delta = GoogleSupplemental(folder, module.COLUMNS, gz, GROUPS["google"])
+                    columns = module.COLUMNS + ctx.extra_columns
+                    out.delta = GoogleSupplemental(out.delta_folder, columns, gz, GROUPS["google"])
                 else:
-                    made = module.writers(folder, ctx, gz)
+                    made = module.writers(out.delta_folder, ctx, gz)
                     out.delta = RowsDelta(c.name, [made[fmt] for fmt in c.formats])
-            self.outputs[c.name] = out
+            self.outputs[f.key] = out
 
-    def observe(self, channel: str, items: pd.DataFrame) -> dict[str, int]:
-        """One batch of a channel's publishable items: hashed, compared, snapshotted, written."""
-        out = self.outputs[channel]
+    def observe(self, key: str, items: pd.DataFrame) -> dict[str, int]:
+        """One batch of a feed's publishable items: hashed, compared, snapshotted, written."""
+        out = self.outputs[key]
+        channel = out.name
         keys = item_keys(channel, items)
         table = text_table(items, keys)
         hashes = group_hashes(table, GROUPS[channel])
@@ -491,7 +558,9 @@ class _Publication:
 
     def finish(self) -> list[FeedFile]:
         feeds: list[FeedFile] = []
-        for name, out in self.outputs.items():
+        for out in self.outputs.values():
+            name = out.name
+            first = len(feeds)
             out.removed = out.tracker.removed()
             if out.mode == "full":
                 if name == "amazon" and out.writers:
@@ -507,6 +576,8 @@ class _Publication:
                 files = out.delta.finish()
                 feeds.extend(files)
             out.snapshot.finish()
+            if out.feed.market.explicit:
+                self.markets.update({f.path: out.feed for f in feeds[first:]})
         self.feeds = feeds
         return feeds
 
@@ -522,8 +593,10 @@ class _Publication:
 
     def _remove_empty_folders(self) -> None:
         """Folders this run created for files it did not publish."""
-        for name in self.outputs:
-            for folder in (self.out_dir / DELTA_DIR / name, self.out_dir / name):
+        for o in self.outputs.values():
+            for folder in (o.delta_folder, o.delta_folder.parent, o.folder, o.folder.parent):
+                if folder in (self.out_dir, self.out_dir / DELTA_DIR):
+                    continue
                 with suppress(OSError):
                     folder.rmdir()
         with suppress(OSError):
@@ -531,16 +604,16 @@ class _Publication:
 
     def counts(self, result: RunResult) -> list[ChannelCounts]:
         out = []
-        for name, o in self.outputs.items():
-            s = result.report.channels[name]
+        for key, o in self.outputs.items():
+            s = result.report.channels[key]
             out.append(
                 ChannelCounts(
-                    channel=name,
+                    channel=key,
                     items=o.tracker.counts["items"],
                     previous=o.previous_items,
                     products=s.products_in,
                     excluded=s.excluded,
-                    expects_items=name != "google_local" or bool(self.config.stock.stores),
+                    expects_items=o.name != "google_local" or bool(self.config.stock.stores),
                     previous_rate=o.previous_rate,
                 )
             )
@@ -548,8 +621,8 @@ class _Publication:
 
     def changes(self) -> dict[str, dict[str, Any]]:
         out = {}
-        for name, o in self.outputs.items():
-            k = o.tracker.counts
+        for key, o in self.outputs.items():
+            name, k = o.name, o.tracker.counts
             doc: dict[str, Any] = {
                 "mode": o.mode,
                 "items": k["items"],
@@ -567,7 +640,7 @@ class _Publication:
                 doc["operations"] = dict(sorted(o.delta.ops.items()))
             if o.mode == "delta" and name == "google":
                 doc["pending_new"] = o.delta.pending_new
-            out[name] = doc
+            out[key] = doc
         return out
 
     def publish(self, result: RunResult, chosen: list[ChannelConfig], stamp: str) -> None:
@@ -594,6 +667,10 @@ class _Publication:
             commit_all(pending[1:])
             self._clean_stale(result.feeds)
             result.manifest = manifest(self.out_dir, stamp, result.feeds, report.excluded_products(), mode=mode)
+            for entry in result.manifest["feeds"]:
+                feed = self.markets.get(self.out_dir / entry["path"])
+                if feed is not None:
+                    entry.update(feed=feed.key, market=feed.market.label)
             report.write_json(self.out_dir / "report.json")
             write_atomic(self.out_dir / "manifest.json", dumps(result.manifest))
             info.update(files=len(pending))
@@ -609,18 +686,18 @@ class _Publication:
         self, result: RunResult, chosen: list[ChannelConfig], *, published: bool, manifest: dict | None, summary: dict
     ) -> None:
         records = []
-        for name, o in self.outputs.items():
-            k = o.tracker.counts
+        for key, o in self.outputs.items():
+            name, k = o.name, o.tracker.counts
             rec = FeedRecord(
-                feed=name,
+                feed=key,
                 mode=o.mode,
                 items=k["items"],
                 added=k["added"],
                 changed=k["changed"],
                 removed=len(o.removed),
                 resent=k["stale"],
-                products=result.report.channels[name].products_in,
-                excluded=result.report.channels[name].excluded,
+                products=result.report.channels[key].products_in,
+                excluded=result.report.channels[key].excluded,
                 snapshot=o.snapshot.final if o.snapshot.rows or o.snapshot.final.exists() else None,
                 fingerprint=o.fingerprint,
             )
@@ -639,7 +716,7 @@ class _Publication:
             mode="delta" if self.options.delta else "full",
             published=published,
             forced=self.options.force and not result.gate.passed if result.gate else False,
-            channels=[c.name for c in chosen],
+            channels=list(self.outputs),
             gate=result.gate.to_dict() if result.gate else None,
             manifest=manifest,
             summary=summary,
@@ -651,14 +728,14 @@ class _Publication:
         run's count, and the delta files of every channel this run built (an old delta applied after
         a newer build would roll the channel back)."""
         written = {f.path for f in feeds}
-        for name, o in self.outputs.items():
-            folders = [self.out_dir / DELTA_DIR / name]
-            if o.mode == "full" and name == "amazon":
-                folders.append(self.out_dir / name)
+        for o in self.outputs.values():
+            folders = [o.delta_folder]
+            if o.mode == "full" and o.name == "amazon":
+                folders.append(o.folder)
             for folder in folders:
                 if not folder.is_dir():
                     continue
-                full_amazon = folder == self.out_dir / "amazon"
+                full_amazon = folder == o.folder
                 for path in folder.iterdir():
                     if not path.is_file() or path.name.startswith(".") or path in written:
                         continue
@@ -677,6 +754,24 @@ def _sweep_temporaries(out_dir: Path) -> None:
             pid = path.name.rsplit(".", 2)[-2]
             if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
                 path.unlink(missing_ok=True)
+
+
+FILTER_CODES = ("excluded-by-rule", "excluded-by-stock-policy")
+
+
+def _filtered(feed: str, rows: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
+    """Products a rule or the zero-stock policy left out of a feed, each with its reason's code."""
+    if not len(rows):
+        return pd.DataFrame(columns=["channel", "sku", "row", "codes"])
+    reasons = issues.loc[isin(issues["code"], FILTER_CODES)].drop_duplicates("row").set_index("row")["code"]
+    return pd.DataFrame(
+        {
+            "channel": feed,
+            "sku": rows["id"].fillna("").to_numpy(),
+            "row": rows[ROW].to_numpy(),
+            "codes": rows[ROW].map(reasons).fillna("").to_numpy(),
+        }
+    )
 
 
 def _excluded(

@@ -101,6 +101,7 @@ def apply_stock_policy(
     availability = derive_availability(frame["availability_source"], q)
     zero = (availability == "out_of_stock").fillna(False)
     excluded = pd.Series(False, index=frame.index)
+    issues = empty_issues()
     if policy.zero_stock == "backorder":
         availability = availability.where(~zero, "backorder").astype("str")
         ts = pd.Timestamp(now)
@@ -110,6 +111,15 @@ def apply_stock_policy(
         out["availability_date"] = date.where(~zero | date.notna(), due).astype("datetime64[ns, UTC]")
     elif policy.zero_stock == "exclude":
         excluded = zero
+        issues = issues_where(
+            frame,
+            zero,
+            code="excluded-by-stock-policy",
+            field="quantity",
+            channel=channel.name,
+            value=q.astype("str"),
+            message=f"out of stock: left out of {channel.name} by [channels.{channel.name}] zero_stock = \"exclude\"",
+        )
     out["availability"] = availability.astype("str")
     prov = empty_provenance()
     changed = (q != frame["quantity"].astype("Int64")).fillna(q.notna() != frame["quantity"].notna())
@@ -124,7 +134,7 @@ def apply_stock_policy(
                 "row": pd.array([pd.NA] * int(traced.sum()), dtype="Int64"),
             }
         )
-    return PolicyResult(out, excluded, empty_issues(), prov)
+    return PolicyResult(out, excluded, issues, prov)
 
 
 def describe_stock(policy: StockPolicy, safety_stock: int) -> str:

@@ -1,6 +1,6 @@
 """explain (every output field of one product, its value and the chain that produced it) and
 preview (funnel per feed, rule reach, fill rates, unmapped categories), from a run of the
-merchandising stages (tests/merch_run.py mirrors how pipeline.run wires them)."""
+merchandising stages, through pipeline.run (tests/merch_run.py)."""
 
 from __future__ import annotations
 

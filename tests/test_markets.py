@@ -163,9 +163,9 @@ def test_markets_on_channels_without_feed_labels_need_distinct_suffixes(tmp_path
 
 
 def test_the_merchandised_example_project_passes_the_conformance_checker(tmp_path, checker):
-    """examples/merchandising.toml: rules, templates, categories, policies and two Google markets
+    """examples/feedsync.toml: rules, templates, categories, policies and two Google markets
     on the Northwind data; every feed it produces passes ../shared/conformance/check.py."""
-    example = Path(__file__).resolve().parent.parent / "examples" / "merchandising.toml"
+    example = Path(__file__).resolve().parent.parent / "examples" / "feedsync.toml"
     config = load_config(example)
     if config.categories is None or not config.categories.taxonomy.exists():
         pytest.skip("Google taxonomy not available")

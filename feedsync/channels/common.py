@@ -29,6 +29,7 @@ class ChannelContext:
     store_stock: pd.DataFrame | None = None  # sku, location, quantity (google_local)
     casefold_duplicates: frozenset[str] = field(default_factory=frozenset)  # lower-cased ids that collide
     batch_checks: pd.DataFrame | None = None  # product_checks() of the current batch, shared by channels
+    extra_columns: tuple[str, ...] = ()  # custom labels the run's rules or templates fill (google, meta)
 
     @property
     def name(self) -> str:

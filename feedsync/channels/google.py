@@ -87,6 +87,8 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     f["material"] = p["material"]
     f["pattern"] = p["pattern"]
     f["shipping_weight"] = v.weight(p["shipping_weight"], p["shipping_weight_unit"])
+    for col in ctx.extra_columns:  # custom labels set by rules or templates
+        f[col] = p[col].astype("str") if col in p else pd.Series(pd.NA, index=p.index, dtype="str")
     return f
 
 
@@ -126,7 +128,7 @@ def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
             "xml",
             folder / "products.xml",
             compress,
-            columns=COLUMNS,
+            columns=COLUMNS + ctx.extra_columns,
             plain=frozenset({"title", "link", "description"}),
             repeated=frozenset({"additional_image_link"}),
             title=opts["title"],
@@ -134,6 +136,6 @@ def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
             description=f"{TITLE} feed",
         ),
         "tsv": DelimitedWriter(
-            NAME, "tsv", folder / "products.tsv", compress, columns=COLUMNS, delimiter="\t", single_line=True
+            NAME, "tsv", folder / "products.tsv", compress, columns=COLUMNS + ctx.extra_columns, delimiter="\t", single_line=True
         ),
     }

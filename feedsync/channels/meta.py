@@ -97,6 +97,8 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     f["product_type"] = p["product_type"]
     f["shipping_weight"] = v.weight(p["shipping_weight"], p["shipping_weight_unit"])
     f["quantity_to_sell_on_facebook"] = v.int_text(p["quantity"])
+    for col in ctx.extra_columns:  # custom labels set by rules or templates
+        f[col] = p[col].astype("str") if col in p else pd.Series(pd.NA, index=p.index, dtype="str")
     return f
 
 
@@ -139,7 +141,7 @@ def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
             "csv",
             folder / "products.csv",
             compress,
-            columns=COLUMNS,
+            columns=COLUMNS + ctx.extra_columns,
             delimiter=",",
             neutralise_formulas=opts["neutralise_formulas"],
         ),
@@ -148,7 +150,7 @@ def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
             "xml",
             folder / "products.xml",
             compress,
-            columns=COLUMNS,
+            columns=COLUMNS + ctx.extra_columns,
             plain=frozenset(),
             repeated=frozenset({"additional_image_link"}),
             title=opts["title"],

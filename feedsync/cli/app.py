@@ -269,6 +269,42 @@ def report(
 
 
 @app.command()
+def explain(
+    sku: Annotated[str, typer.Argument(help="The product's id (SKU) in the master catalog.")],
+    config: ConfigOpt = Path("feedsync.toml"),
+    channel: Annotated[str | None, typer.Option("--channel", help="Only this channel's feeds.")] = None,
+    now: NowOpt = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    debug: DebugOpt = False,
+) -> None:
+    """Every output field of one product on each channel, its final value and the chain that
+    produced it (catalog row, override file and row, rule, template). Writes no files."""
+    from feedsync import explain as explain_sku
+
+    if channel:
+        _channels([channel])
+    doc = _guard(debug, lambda: explain_sku(config, sku, channel=channel, now=now))
+    present.explain(doc, fmt)
+    raise typer.Exit(ExitCode.OK)
+
+
+@app.command()
+def preview(
+    config: ConfigOpt = Path("feedsync.toml"),
+    now: NowOpt = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    debug: DebugOpt = False,
+) -> None:
+    """Per channel: the funnel (catalog, after rules, after validation, emitted), how many
+    products each rule touched, and per-attribute fill rates. Writes no files."""
+    from feedsync import preview as preview_catalog
+
+    doc = _guard(debug, lambda: preview_catalog(config, now=now))
+    present.preview(doc, fmt)
+    raise typer.Exit(ExitCode.OK)
+
+
+@app.command()
 def channels() -> None:
     """List the channels and formats feedsync can write, with their config options."""
     from feedsync.channels import CHANNELS

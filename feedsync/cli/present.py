@@ -91,11 +91,13 @@ def _text(r: Report, feeds: list[FeedFile] | None, out_dir: Path | None) -> None
         + f"): {cat.get('rows', 0)} rows, {cat.get('parents', 0)} variant parents"
     )
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("channel", "products", "excluded", "items", "errors", "warnings"):
+    filtered = any(s.filtered for s in r.channels.values())  # left out by rules or stock policies
+    for col in ("channel", "products", "excluded", *(("filtered",) if filtered else ()), "items", "errors", "warnings"):
         table.add_column(col, justify="left" if col == "channel" else "right")
     for s in r.channels.values():
         items = str(s.items) if feeds is not None else "-"
-        table.add_row(s.channel, str(s.products_in), _red(s.excluded), items, _red(s.errors), str(s.warnings))
+        by_rule = (str(s.filtered),) if filtered else ()
+        table.add_row(s.channel, str(s.products_in), _red(s.excluded), *by_rule, items, _red(s.errors), str(s.warnings))
     out.print(table)
     distinct, grouped = r.grouped_issues(MAX_SHOWN)
     if grouped:
@@ -284,3 +286,92 @@ def history(runs: list[dict[str, Any]], fmt: str) -> None:
         gate = run.get("gate") or {}
         for check in gate.get("fired", []):
             out.print(f"    {check['gate']}: {escape(check['message'])}")
+
+
+def explain(doc: dict[str, Any], fmt: str) -> None:
+    """Per feed: status, issues, then every field with its value and the chain behind it."""
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+        return
+    cat = doc["catalog"]
+    out.print(f"[bold]{escape(doc['sku'])}[/]: {escape(str(cat.get('source')))} row {cat.get('row')}")
+    for key, feed in doc["feeds"].items():
+        status = feed["status"]
+        color = {"sent": "green", "excluded": "red"}.get(status, "yellow")
+        out.print(f"\n[bold]{escape(key)}[/]: [{color}]{status}[/]")
+        for reason in feed["excluded_by_rules"]:
+            out.print(f"  left out by {escape(reason)}")
+        for i in feed["issues"]:
+            out.print(f"  {i['severity']} [bold]{i['code']}[/] {escape(i.get('field') or '')}: {escape(i['message'])}")
+        for item in feed["items"]:
+            if not item["fields"]:
+                continue
+            table = Table(box=None, pad_edge=False, header_style="bold", show_header=True)
+            for col in ("field", "value", "from"):
+                table.add_column(col, overflow="fold")
+            for name, f in item["fields"].items():
+                if f["value"] is None and not f["chain"]:
+                    continue
+                chain = " -> ".join(_step_text(s) for s in f["chain"]) or "set by the channel"
+                table.add_row(escape(name), escape(_short(_text_value(f["value"]), 70)), escape(chain))
+            out.print(table)
+
+
+def _text_value(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+def _step_text(s: dict[str, Any]) -> str:
+    kind = s["step"]
+    if kind == "catalog":
+        return f"catalog {s['column']} (row {s['row']})"
+    if kind == "rule":
+        where = f"line {s['line']}" if s.get("line") else f"{s.get('table')} row {s.get('table_row')}"
+        return f"rule {s['rule']} {s['name']!r} ({where})"
+    if kind == "template":
+        return f"template {s['where']}"
+    if kind == "category":
+        return f"category map {s['table']} row {s['row']}"
+    if kind in ("stock policy", "price policy"):
+        return f"{kind}: {s['detail']}"
+    loc = f" @ {s['location']}" if s.get("location") else ""
+    return f"{s['file']} row {s['row']}{loc}"
+
+
+def preview(doc: dict[str, Any], fmt: str) -> None:
+    """Per feed: the funnel, the products each rule touched, the least filled attributes."""
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    cat = doc["catalog"]
+    out.print(f"catalog {escape(str(cat.get('source')))}: {cat.get('rows', 0)} rows")
+    stages = doc["funnel_stages"]
+    funnel = Table(box=None, pad_edge=False, header_style="bold", title="funnel", title_justify="left")
+    funnel.add_column("feed")
+    for st in stages:
+        funnel.add_column(st.replace("_", " "), justify="right")
+    for key, feed in doc["feeds"].items():
+        funnel.add_row(escape(key), *(str(feed["funnel"][st]) for st in stages))
+    out.print(funnel)
+    if doc["rules"]:
+        rules = Table(
+            box=None, pad_edge=False, header_style="bold", title="\nproducts each rule touched", title_justify="left"
+        )
+        rules.add_column("rule")
+        for key in doc["feeds"]:
+            rules.add_column(escape(key), justify="right")
+        for r in doc["rules"]:
+            label = f"rule {r['number']} {r['name']}"
+            rules.add_row(escape(label), *(_touched(f["rules"], label) for f in doc["feeds"].values()))
+        out.print(rules)
+    out.print("\n[bold]fill rates[/] (attributes below 100%)")
+    for key, feed in doc["feeds"].items():
+        low = [f"{k} {v:.0%}" for k, v in feed["fill_rates"].items() if v < 1]
+        out.print(f"  {escape(key):13} " + (escape(", ".join(low)) if low else "every attribute filled"))
+        if feed["unmapped_categories"]:
+            top = ", ".join(f"{u['value']!r} ({u['products']})" for u in feed["unmapped_categories"][:5])
+            out.print(f"  {'':13} unmapped categories ({feed['unmapped_category_products']} products): {escape(top)}")
+
+
+def _touched(rules: dict[str, int], label: str) -> str:
+    return str(rules[label]) if label in rules else "-"

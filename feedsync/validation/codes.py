@@ -193,6 +193,12 @@ _CODES = [
         "Nothing to do if intended; otherwise change the rule's `when` (the message names the rule and its line).",
     ),
     CodeInfo(
+        "excluded-by-stock-policy",
+        "warning",
+        "Out of stock, and the channel's stock policy leaves such products out",
+        "Nothing to do if intended (zero_stock = \"exclude\"); restock, or set zero_stock to out_of_stock or backorder.",
+    ),
+    CodeInfo(
         "template-error",
         "error",
         "A field template failed for this product",

@@ -26,6 +26,7 @@ class ChannelSummary:
     formats: list[str]
     products_in: int = 0  # sellable catalog products offered to the channel (variant parents not counted)
     excluded: int = 0  # of those, left out because of an error
+    filtered: int = 0  # of those, left out on purpose by a rule or the channel's stock policy
     items: int = 0  # items written (google_local: store rows)
     errors: int = 0
     warnings: int = 0
@@ -37,6 +38,7 @@ class ChannelSummary:
             "formats": self.formats,
             "products_in": self.products_in,
             "excluded": self.excluded,
+            "filtered": self.filtered,
             "items": self.items,
             "errors": self.errors,
             "warnings": self.warnings,
