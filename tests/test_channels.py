@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,62 @@ def test_amazon_quantities_and_identifiers(amazon):
     assert by_sku["LAMP"]["attributes"]["condition_type"][0]["value"] == "refurbished_refurbished"
     bullets = [b["value"] for b in by_sku["TEE-S"]["attributes"]["bullet_point"]]
     assert bullets == ["Pre-shrunk cotton", "Double-stitched hems"]
+
+
+SALES_HEADER = (
+    "id,title,description,link,image_link,brand,gtin,price,currency,sale_price,sale_price_start,sale_price_end"
+)
+SALES = {  # sku -> sale_price, sale_price_start, sale_price_end (price 10.00)
+    "OPEN": ("8.00", "", ""),  # open-ended: no start, no end
+    "FROM": ("7.00", "2024-06-01", ""),  # started long ago, no end
+    "UNTIL": ("6.00", "", "2027-01-31"),  # no start, ends later
+    "WINDOW": ("5.00", "2026-11-20", "2026-12-24"),  # closed window, running
+    "LATER": ("4.00", "2026-12-01", "2026-12-31"),  # closed window, not started yet
+    "ENDED": ("3.00", "2026-10-01", "2026-11-01"),  # window over: no sale sent
+}
+
+
+def _sales_project(folder: Path) -> Path:
+    lines = [
+        f"{sku},Item {sku},d,https://shop.example.com/p/{sku.lower()},https://cdn.example.com/{sku.lower()}.jpg,"
+        f"Acme,4006381333931,10.00,USD,{sale},{start},{end}"
+        for sku, (sale, start, end) in SALES.items()
+    ]
+    toml = '[catalog]\npath = "catalog.csv"\n\n[channels.amazon]\nseller_id = "A1SALES00000"\n'
+    return write_project(folder, "\n".join([SALES_HEADER, *lines]) + "\n", toml)
+
+
+def _amazon_messages(path: Path) -> dict[str, bytes]:
+    """Each message line of an Amazon feed by SKU, as bytes (one message a line)."""
+    return {json.loads(line.rstrip(b","))["sku"]: line for line in path.read_bytes().splitlines() if b'"sku"' in line}
+
+
+def test_amazon_open_sale_windows_do_not_follow_the_run_clock(tmp_path):
+    """Amazon needs start_at and end_at on a discounted_price schedule; an open side of the
+    window gets a fixed date, so an unchanged product gives the same bytes every night (and a
+    delta sends nothing for it) instead of a window that moves with the run day."""
+    cfg = _sales_project(tmp_path / "shop")
+    feeds = []
+    for n, when in enumerate((NOW, NOW + timedelta(days=1), NOW + timedelta(days=400))):
+        feedsync.build(cfg, tmp_path / f"out{n}", now=when)
+        feeds.append(tmp_path / f"out{n}" / "amazon" / "listings-0001.json")
+    today, tomorrow, next_year = (_amazon_messages(f) for f in feeds)
+    assert feeds[0].read_bytes() == feeds[1].read_bytes()  # one night later: not a byte moved
+    for sku in ("OPEN", "FROM"):  # no end: still the same a year later, nothing to renew
+        assert next_year[sku] == today[sku] == tomorrow[sku]
+    by_sku = {m["sku"]: m for m in json.loads(feeds[0].read_bytes())["messages"]}
+
+    def schedule(sku):
+        return _offer(by_sku, sku)["discounted_price"][0]["schedule"][0]
+
+    assert schedule("OPEN") == {"start_at": "2000-01-01T00:00Z", "end_at": "2099-12-31T00:00Z", "value_with_tax": 8}
+    assert schedule("FROM") == {"start_at": "2024-06-01T00:00Z", "end_at": "2099-12-31T00:00Z", "value_with_tax": 7}
+    assert schedule("UNTIL") == {"start_at": "2000-01-01T00:00Z", "end_at": "2027-01-31T00:00Z", "value_with_tax": 6}
+    # closed windows are sent as the catalog has them, whether running or not started yet
+    assert schedule("WINDOW") == {"start_at": "2026-11-20T00:00Z", "end_at": "2026-12-24T00:00Z", "value_with_tax": 5}
+    assert schedule("LATER") == {"start_at": "2026-12-01T00:00Z", "end_at": "2026-12-31T00:00Z", "value_with_tax": 4}
+    assert "discounted_price" not in _offer(by_sku, "ENDED")
+    assert "discounted_price" not in json.loads(next_year["UNTIL"].rstrip(b","))["attributes"]["purchasable_offer"][0]
 
 
 # --------------------------------------------------------------------------- registry and small cases

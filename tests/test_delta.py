@@ -237,3 +237,54 @@ def test_delta_is_gated_like_a_full_build(tmp_path):
     result = feedsync.build(cfg, out, now=day(1), delta=True)
     assert result.refused and not (out / "delta").exists()
     assert result.changes["amazon"]["removed"] == 5
+
+
+def _sale_shop(folder, sales: dict[str, tuple[str, str, str, str]]):
+    """An Amazon-only project; `sales`: sku -> (price, sale_price, sale_price_start, sale_price_end)."""
+    head = "id,title,description,link,image_link,brand,gtin,price,currency,sale_price,sale_price_start,sale_price_end"
+    lines = [
+        f"{sku},Item {sku},d,https://shop.example.com/p/{sku.lower()},https://cdn.example.com/{sku.lower()}.jpg,"
+        f"Acme,4006381333931,{price},USD,{sale},{start},{end}"
+        for sku, (price, sale, start, end) in sales.items()
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "catalog.csv").write_text("\n".join([head, *lines]) + "\n", encoding="utf-8")
+    cfg = folder / "feedsync.toml"
+    cfg.write_text('[catalog]\npath = "catalog.csv"\n\n[channels.amazon]\nseller_id = "A1NIGHTLY0000"\n')
+    return cfg
+
+
+def test_unchanged_open_ended_sales_send_nothing_the_next_night(tmp_path, checker):
+    """An open-ended sale used to get the run day as its start, so every night's delta PATCHed
+    the purchasable_offer of every such product; now the Amazon delta follows the catalog."""
+    sales = {
+        "OPEN1": ("10.00", "8.00", "", ""),
+        "OPEN2": ("12.00", "9.00", "", ""),
+        "FROM": ("10.00", "7.00", "2026-11-01", ""),
+        "UNTIL": ("10.00", "6.00", "", "2027-01-31"),
+        "WINDOW": ("10.00", "5.00", "2026-11-20", "2026-12-24"),
+        "PLAIN": ("10.00", "", "", ""),
+    }
+    cfg = _sale_shop(tmp_path / "shop", sales)
+    out = tmp_path / "out"
+    assert feedsync.build(cfg, out, now=NOW).published
+    quiet = feedsync.build(cfg, out, now=day(1), delta=True)
+    assert quiet.published
+    amazon = quiet.changes["amazon"]
+    assert (amazon["added"], amazon["changed"], amazon["removed"]) == (0, 0, 0)
+    assert not list((out / "delta").rglob("listings-*.json"))  # no PATCH, no UPDATE
+    # one open-ended sale changes its price: exactly one PATCH, and its window stays put
+    sales["OPEN2"] = ("12.00", "8.50", "", "")
+    cfg = _sale_shop(tmp_path / "shop", sales)
+    one = feedsync.build(cfg, out, now=day(2), delta=True)
+    path = out / "delta" / "amazon" / "listings-0001.json"
+    msgs = _messages(path)
+    assert {sku: m["operationType"] for sku, m in msgs.items()} == {"OPEN2": "PATCH"}
+    assert one.changes["amazon"]["operations"] == {"PATCH": 1}
+    offer = msgs["OPEN2"]["patches"][0]["value"][0]
+    assert offer["discounted_price"][0]["schedule"][0] == {
+        "start_at": "2000-01-01T00:00Z",
+        "end_at": "2099-12-31T00:00Z",
+        "value_with_tax": 8.5,
+    }
+    assert check_feed(checker, "amazon-json", path).errors == []

@@ -37,7 +37,7 @@ GTIN_TYPE = {8: "ean", 12: "upc", 13: "ean", 14: "gtin"}
 
 def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     opts = ctx.config.options
-    sale = sale_plan(p, ctx, fill_window=True)
+    sale = sale_plan(p, ctx, fill_window=True)  # an open window side gets a fixed date, not the run day
     is_parent = p["is_parent"]
     has_parent = p["has_parent"]
     f = pd.DataFrame(index=p.index)

@@ -18,7 +18,15 @@ from feedsync.validation.semantic import gtin_messages, gtin_problems
 from feedsync.vector import isin, matches
 
 URL_RE = r"^https?://[^\s]+$"
-OPEN_SALE_DAYS = 365  # channels that need an end date get one a year ahead; nightly runs renew it
+# Amazon's discounted_price schedule requires both start_at and end_at (spec section 3.2; the
+# PRODUCT type definition lists end_at, start_at and value_with_tax as required). The open side
+# of a sale window gets a fixed date, never one taken from the run clock: an unchanged sale then
+# gives the same feed every night, and a delta sends nothing for it (filling the run day re-sent
+# every open-ended offer each night). A missing start means "already running", a missing end
+# "until further notice".
+OPEN_SALE_START = pd.Timestamp("2000-01-01", tz="UTC")
+OPEN_SALE_END = pd.Timestamp("2099-12-31", tz="UTC")
+OPEN_SALE_DAYS = 365  # an open end for a sale that starts on or after OPEN_SALE_END
 
 
 @dataclass
@@ -46,7 +54,7 @@ class Sale:
     """Which sale prices a channel may send: set, below price, window valid and not ended."""
 
     send: pd.Series  # bool per row
-    start: pd.Series  # UTC timestamps (filled where the channel needs both ends)
+    start: pd.Series  # UTC timestamps (filled where the channel needs both ends, never from the clock)
     end: pd.Series
 
 
@@ -58,9 +66,10 @@ def sale_plan(p: pd.DataFrame, ctx: ChannelContext, *, fill_window: bool) -> Sal
     order_ok = ~(start.notna() & end.notna() & (end <= start))
     ended = end.notna() & (end <= now)
     send = (has & below & order_ok & ~ended).fillna(False)
-    if fill_window:
-        start = start.where(start.notna() | ~send, now.floor("D"))
-        end = end.where(end.notna() | ~send, start + timedelta(days=OPEN_SALE_DAYS))
+    if fill_window:  # fixed dates, so that the output does not change with the run day
+        start = start.where(start.notna() | ~send, OPEN_SALE_START)
+        later = start + timedelta(days=OPEN_SALE_DAYS)
+        end = end.where(end.notna() | ~send, later.where(start >= OPEN_SALE_END, OPEN_SALE_END))
     return Sale(send=send, start=start, end=end)
 
 
