@@ -18,18 +18,32 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from feedsync.output import FeedFile, PendingFile
-from feedsync.render.values import data_bytes, join, may_hold_forbidden, present, text_array
+from feedsync.render.values import (
+    Group,
+    concat_rows,
+    group,
+    may_hold_forbidden,
+    nonempty,
+    replace_where,
+    rows_bytes,
+    text_array,
+)
 
 MAX_MESSAGES = 10_000
 MAX_BYTES = 10 * 1024 * 1024 - 64 * 1024  # headroom for the envelope
 _ID_OVERHEAD = len(',\n{"messageId":10000,')
 
 
-def _json_str(s: pd.Series) -> pa.Array:
-    """JSON string literal bodies, vectorised: control characters dropped, the rest escaped."""
-    a = text_array(s)
+def _json_str(s: pd.Series | pa.Array) -> pa.Array:
+    """JSON string literal bodies, vectorised: control characters dropped, the rest escaped.
+    Only values holding a character to escape go through the replace kernels."""
+    a = text_array(s) if isinstance(s, pd.Series) else s
     if may_hold_forbidden(a):  # the regex costs more than the rest; text seldom needs it
         a = pc.replace_substring_regex(a, r"[\x00-\x08\x0B\x0C\x0E-\x1F]", "")
+    return replace_where(a, b'\\"\n\r\t', _json_escape)
+
+
+def _json_escape(a: pa.Array) -> pa.Array:
     for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
         a = pc.replace_substring(a, raw, escaped)
     return a
@@ -40,12 +54,7 @@ def _number(amount: pd.Series) -> pa.Array:
     cents = (amount * 100).round()
     whole = (cents // 100).astype("Int64").astype("str")
     frac = (cents % 100).astype("Int64").astype("str").str.zfill(2)
-    return join(whole, ".", frac)
-
-
-def _when(mask: pd.Series, element: pa.Array) -> pa.Array:
-    """The element where mask holds, else null (left out of the message)."""
-    return pc.if_else(pa.array(mask.fillna(False).to_numpy(dtype=bool)), element, pa.scalar(None, element.type))
+    return concat_rows(whole, ".", frac)
 
 
 def build_messages(
@@ -56,50 +65,53 @@ def build_messages(
 
     Built column-wise: each attribute is a string template filled from escaped columns, so the
     cost is per column, not per product (DESIGN.md section 4: per-item json.dumps dominated).
-    Every attribute element starts with ',' and a missing value makes the element null.
+    An attribute is a group of parts left out where one of its values is missing; the
+    attributes are joined by ',' and the whole message is gathered in one pass.
     """
     mp = marketplace_id
     tagged = f'","language_tag":"{language_tag}","marketplace_id":"{mp}"}}]'
     mp_tail = f'","marketplace_id":"{mp}"}}]'
-    parts: list[pa.Array | str] = []
+    attrs: list[Group] = []
 
     def text(name: str, col: str) -> None:
-        parts.append(join(f',"{name}":[{{"value":"', _json_str(frame[col]), tagged))
+        attrs.append(group(f'"{name}":[{{"value":"', _json_str(frame[col]), tagged))
 
     text("item_name", "item_name")
     text("brand", "brand")
     text("product_description", "product_description")
-    bullets = pc.replace_substring(
-        _json_str(frame["bullet_point"]), "|", f'","language_tag":"{language_tag}","marketplace_id":"{mp}"}},{{"value":"'
+    bullets = replace_where(
+        _json_str(frame["bullet_point"]),
+        b"|",
+        lambda a: pc.replace_substring(
+            a, "|", f'","language_tag":"{language_tag}","marketplace_id":"{mp}"}},{{"value":"'
+        ),
     )
-    parts.append(join(',"bullet_point":[{"value":"', bullets, tagged))
-    parts.append(
-        join(
-            ',"externally_assigned_product_identifier":[{"type":"',
+    attrs.append(group('"bullet_point":[{"value":"', bullets, tagged))
+    attrs.append(
+        group(
+            '"externally_assigned_product_identifier":[{"type":"',
             frame["external_id_type"].fillna("ean"),
             '","value":"',
             _json_str(frame["external_id"]),
             mp_tail,
         )
     )
-    parts.append(join(',"condition_type":[{"value":"', frame["condition_type"], mp_tail))
+    attrs.append(group('"condition_type":[{"value":"', frame["condition_type"], mp_tail))
     text("color", "color")
     text("size", "size")
     level = frame["parentage_level"]
-    parts.append(join(',"parentage_level":[{"value":"', level, mp_tail))
-    parts.append(_when(level.notna(), join(',"variation_theme":[{"name":"', frame["variation_theme"], mp_tail)))
-    parts.append(
-        _when(
-            level == "child",
-            join(
-                ',"child_parent_sku_relationship":[{"child_relationship_type":"variation","parent_sku":"',
-                _json_str(frame["parent_sku"]),
-                mp_tail,
-            ),
+    attrs.append(group('"parentage_level":[{"value":"', level, mp_tail))
+    attrs.append(group('"variation_theme":[{"name":"', frame["variation_theme"], mp_tail, when=level.notna()))
+    attrs.append(
+        group(
+            '"child_parent_sku_relationship":[{"child_relationship_type":"variation","parent_sku":"',
+            _json_str(frame["parent_sku"]),
+            mp_tail,
+            when=level == "child",
         )
     )
     sellable = (level != "parent").fillna(True)
-    discount = join(
+    discount = group(
         ',"discounted_price":[{"schedule":[{"start_at":"',
         frame["sale_start"],
         '","end_at":"',
@@ -108,52 +120,64 @@ def build_messages(
         _number(frame["discounted_price"]),
         "}]}]",
     )
-    offer = join(
-        f',"purchasable_offer":[{{"marketplace_id":"{mp}","currency":"',
-        frame["currency"],
-        '","audience":"ALL","our_price":[{"schedule":[{"value_with_tax":',
-        _number(frame["our_price"]),
-        "}]}]",
-        discount,
-        "}]",
-        skip_missing=True,
+    attrs.append(
+        group(
+            f'"purchasable_offer":[{{"marketplace_id":"{mp}","currency":"',
+            frame["currency"],
+            '","audience":"ALL","our_price":[{"schedule":[{"value_with_tax":',
+            _number(frame["our_price"]),
+            "}]}]",
+            discount,
+            "}]",
+            skip_missing=True,
+            when=sellable & frame["our_price"].notna(),
+        )
     )
-    parts.append(_when(sellable & frame["our_price"].notna(), offer))
-    list_price = join(
-        f',"list_price":[{{"marketplace_id":"{mp}","currency":"',
-        frame["currency"],
-        '","value_with_tax":',
-        _number(frame["list_price"]),
-        "}]",
+    attrs.append(
+        group(
+            f'"list_price":[{{"marketplace_id":"{mp}","currency":"',
+            frame["currency"],
+            '","value_with_tax":',
+            _number(frame["list_price"]),
+            "}]",
+            when=sellable,
+        )
     )
-    parts.append(_when(sellable, list_price))
     if fulfillment_channel_code == "DEFAULT":
         lead = f',"lead_time_to_ship_max_days":{lead_time}' if lead_time else ""
         qty = frame["quantity"].fillna(0).astype("Int64").astype("str")
-        fa = join(',"fulfillment_availability":[{"fulfillment_channel_code":"DEFAULT","quantity":', qty, lead + "}]")
-    else:
-        fa = join(
-            frame["sku"].str.slice(0, 0),
-            f',"fulfillment_availability":[{{"fulfillment_channel_code":"{fulfillment_channel_code}"}}]',
+        attrs.append(
+            group(
+                '"fulfillment_availability":[{"fulfillment_channel_code":"DEFAULT","quantity":',
+                qty,
+                lead + "}]",
+                when=sellable,
+            )
         )
-    parts.append(_when(sellable, fa))
-    parts.append(join(',"main_product_image_locator":[{"media_location":"', _json_str(frame["main_image"]), mp_tail))
+    else:
+        attrs.append(
+            group(
+                f'"fulfillment_availability":[{{"fulfillment_channel_code":"{fulfillment_channel_code}"}}]',
+                when=sellable & frame["sku"].notna(),
+            )
+        )
+    attrs.append(group('"main_product_image_locator":[{"media_location":"', _json_str(frame["main_image"]), mp_tail))
     others = pc.split_pattern(text_array(frame["other_images"]), "|")
     most = pc.max(pc.list_value_length(others)).as_py() or 0  # locators past it would all be empty
     for i in range(1, min(most, 8) + 1):
         url = pc.binary_join(pc.list_slice(others, i - 1, i), pa.scalar("", pa.large_string()))
-        url = present(url)
-        parts.append(
-            join(f',"other_product_image_locator_{i}":[{{"media_location":"', _json_str(pd.Series(url)), mp_tail)
+        attrs.append(
+            group(
+                f'"other_product_image_locator_{i}":[{{"media_location":"', _json_str(url), mp_tail, when=nonempty(url)
+            )
         )
-    attrs = pc.utf8_slice_codeunits(join(*parts, skip_missing=True), 1)
-    return join(
+    return concat_rows(
         '"sku":"',
         _json_str(frame["sku"]),
         '","operationType":"UPDATE","productType":"',
         _json_str(frame["product_type"]),
         '","requirements":"LISTING","attributes":{',
-        attrs,
+        group(*attrs, sep=",", skip_missing=True),
         "}}",
     )
 
@@ -204,15 +228,18 @@ class AmazonWriter:
             if self._current is None or self._count >= self.max_messages or self._size + lengths[pos] > self.max_bytes:
                 self._roll()
             budget = self.max_bytes - self._size
-            fits = int(np.searchsorted(np.cumsum(lengths[pos : pos + self.max_messages - self._count]), budget, "right"))
+            fits = int(
+                np.searchsorted(np.cumsum(lengths[pos : pos + self.max_messages - self._count]), budget, "right")
+            )
             take = max(fits, 1) if self._count == 0 else fits  # an oversized message still gets a file of its own
             if take == 0:
                 self._roll()
                 continue
             chunk = messages.slice(pos, take)
             ids = pa.array(np.arange(self._count + 1, self._count + take + 1).astype(str), pa.large_string())
-            sep = pa.array(np.where(np.arange(self._count, self._count + take) == 0, "", ",\n"), pa.large_string())
-            data = data_bytes(join(sep, '{"messageId":', ids, ",", chunk))
+            present = chunk.is_valid().to_numpy(zero_copy_only=False)
+            not_first = np.arange(self._count, self._count + take) != 0
+            data = rows_bytes(group(",\n", when=not_first & present), group('{"messageId":', ids, ",", chunk))
             assert self._current is not None
             self._current.write(data)
             self._count += take

@@ -6,15 +6,29 @@ batch: DESIGN.md section 4 measured this at a fraction of the cost of per-item t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from feedsync.output import FeedFile, PendingFile
-from feedsync.render.values import data_bytes, holds_any_byte, join, present, text_array, xml_escape_arrow
+from feedsync.render.values import (
+    Group,
+    end_bytes,
+    group,
+    join,
+    nonempty,
+    replace_where,
+    rows_bytes,
+    rows_holding,
+    single_line_arrow,
+    text_array,
+    xml_escape_arrow,
+)
 from feedsync.resources import template_env
 
 G_NS = "http://base.google.com/ns/1.0"
@@ -49,7 +63,7 @@ class FeedWriter:
             file.write(self.render(frame))
             self.items += len(frame)
 
-    def render(self, frame: pd.DataFrame) -> bytes:
+    def render(self, frame: pd.DataFrame) -> bytes | memoryview:
         raise NotImplementedError
 
     def finish(self) -> list[FeedFile]:
@@ -75,33 +89,51 @@ class DelimitedWriter(FeedWriter):
     def start(self, file: PendingFile) -> None:
         file.write((self.delimiter.join(self.columns) + "\n").encode())
 
-    def render(self, frame: pd.DataFrame) -> bytes:
-        needs = "[" + self.delimiter + '"\r\n]|^\\s|\\s$'
-        cells = []
+    def render(self, frame: pd.DataFrame) -> bytes | memoryview:
+        parts: list[pa.Array | str] = []
+        special = f'{self.delimiter}"\r\n'.encode()
         for col in self.columns:
             s = frame[col] if col in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
             a = text_array(s.astype("str"))
             if self.single_line:
-                a = pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"[\t\r\n]+", " "))
+                a = single_line_arrow(a)
             if self.neutralise_formulas:
-                a = pc.if_else(pc.match_substring_regex(a, r"^[=+\-@]").fill_null(False), join("'", a), a)
-            quote = _needs_quotes(a, needs, self.delimiter)
-            if pc.any(quote).as_py():
-                a = pc.if_else(quote, join('"', pc.replace_substring(a, '"', '""'), '"'), a)
-            cells.append(a)
-        sep = pa.scalar(self.delimiter, pa.large_string())
-        lines = pc.binary_join_element_wise(*cells, sep, null_handling="replace", null_replacement="")
-        return data_bytes(join(lines, "\n"))
+                first, _, _ = end_bytes(a)
+                formula = np.isin(first, np.frombuffer(b"=+-@", dtype=np.uint8))
+                if formula.any():
+                    where = pa.array(formula)
+                    a = pc.replace_with_mask(a, where, join("'", a.filter(where)))
+            quote = _needs_quotes(a, special)
+            if quote is not None:
+                where = pa.array(quote)
+                quoted = join('"', pc.replace_substring(a.filter(where), '"', '""'), '"')
+                a = pc.replace_with_mask(a, where, quoted)
+            if parts:
+                parts.append(self.delimiter)
+            parts.append(a)
+        parts.append("\n")
+        return rows_bytes(*parts)
 
 
-def _needs_quotes(a: pa.Array, needs: str, delimiter: str) -> pa.Array:
-    """Where `needs` (the delimiter, a quote or a line break anywhere, white space (RE2 \\s) at
-    either end) matches. Most columns hold none of those characters: a look at their bytes
-    settles it, and trimming tells the ends; only the others run the regex."""
-    special = f"{delimiter}\"\r\n".encode()
-    if len(delimiter.encode()) == 1 and not holds_any_byte(a, special):
-        return pc.not_equal(pc.utf8_trim(a, "\t\n\f\r "), a).fill_null(False)
-    return pc.match_substring_regex(a, needs).fill_null(False)
+def _needs_quotes(a: pa.Array, special: bytes) -> np.ndarray | None:
+    """Where a cell must be quoted: it holds the delimiter, a quote or a line break, or starts
+    or ends with white space (RE2 \\s: tab, line feed, form feed, carriage return, space).
+    None when no cell must. Read from the bytes, no regex."""
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    first, last, _ = end_bytes(a)
+    space = np.frombuffer(b"\t\n\f\r ", dtype=np.uint8)
+    mask = np.isin(first, space) | np.isin(last, space)
+    if len(special) == len(special.decode()):  # a one-byte delimiter: its bytes tell
+        held = rows_holding(a, special)
+    else:
+        held = pc.match_substring_regex(a, "[" + re.escape(special.decode()) + "]").fill_null(False)
+        held = held.to_numpy(zero_copy_only=False)
+    if held is not None:
+        mask |= held
+    if a.null_count:
+        mask &= a.is_valid().to_numpy(zero_copy_only=False)
+    return mask if mask.any() else None
 
 
 @dataclass
@@ -132,15 +164,17 @@ class RssWriter(FeedWriter):
     def end(self, file: PendingFile) -> None:
         file.write(self._envelope()[1].encode())
 
-    def render(self, frame: pd.DataFrame) -> bytes:
-        parts: list[pa.Array | str] = ["<item>\n"]
+    def render(self, frame: pd.DataFrame) -> bytes | memoryview:
+        parts: list[Group | str] = ["<item>\n"]
         for col in self.columns:
             if col not in frame:
                 continue
             tag = col if col in self.plain else f"g:{col}"
-            value = present(xml_escape_arrow(text_array(frame[col])))
+            value = xml_escape_arrow(text_array(frame[col]))
             if col in self.repeated:
-                value = pc.replace_substring(value, ",", f"</{tag}>\n<{tag}>")
-            parts.append(join(f"<{tag}>", value, f"</{tag}>\n"))
+                value = replace_where(
+                    value, b",", lambda a, tag=tag: pc.replace_substring(a, ",", f"</{tag}>\n<{tag}>")
+                )
+            parts.append(group(f"<{tag}>", value, f"</{tag}>\n", when=nonempty(value)))
         parts.append("</item>\n")
-        return data_bytes(join(*parts, skip_missing=True))
+        return rows_bytes(*parts)
