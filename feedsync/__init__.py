@@ -114,7 +114,7 @@ def explain(
 ) -> dict:
     """Every output field of one product on each feed (or one channel's), its final value and
     the chain that produced it: catalog column and row, override file and row, rule, template."""
-    from feedsync.explain import explain as explain_sku
+    from feedsync.introspect import explain as explain_sku
 
     return explain_sku(_config(config), sku, channel, now)
 
@@ -123,7 +123,7 @@ def preview(config: Config | str | Path, *, now: datetime | None = None) -> dict
     """Per feed: the funnel (catalog, after rules, after stock policy, after validation,
     emitted), how many products each rule touched, per-attribute fill rates and the most
     frequent unmapped categories. Writes no files."""
-    from feedsync.explain import preview as preview_catalog
+    from feedsync.introspect import preview as preview_catalog
 
     return preview_catalog(_config(config), now)
 

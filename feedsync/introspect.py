@@ -1,5 +1,6 @@
-"""`explain` (where each output value of one product came from) and `preview` (what the rules
-and policies do to the whole catalog), both built from a pipeline run without writing files.
+"""Looking inside a run: `explain` (where each output value of one product came from) and
+`preview` (what the rules and policies do to the whole catalog), both built from a pipeline run
+without writing files.
 
 They read three things from pipeline.run's RunResult: `.report` (issues), `.provenance`
 (sku, channel, field, source, row rows from every stage) and `.merchandising` (the run's

@@ -11,9 +11,10 @@ import pytest
 from conftest import NOW, SHARED, write_project
 from merch_run import mini_run
 
+from feedsync.cli.exit_codes import ExitCode
 from feedsync.config import load_config
 from feedsync.errors import UsageError
-from feedsync.explain import explain_result, preview_result
+from feedsync.introspect import explain_result, preview_result
 
 TAXONOMY = SHARED / "oracles" / "google" / "taxonomy-with-ids.en-US.txt"
 
@@ -141,3 +142,80 @@ def test_explain_only_the_asked_channel_and_unknown_skus(run):
     assert set(explain_result(run, "A1", "meta")["feeds"]) == {"meta"}
     with pytest.raises(UsageError, match="'ZZ' is not in the catalog"):
         explain_result(run, "ZZ")
+
+
+# --------------------------------------------------------------------------- through the build and the CLI
+
+
+def _project(tmp_path: Path) -> Path:
+    if not TAXONOMY.exists():
+        pytest.skip("Google taxonomy not available")
+    return write_project(
+        tmp_path / "shop", CATALOG, TOML + '\n[[rules]]\nname = "label"\nwhen = "price < 50"\n'
+        'set = { custom_label_0 = "under-50" }\nelse = { set = { custom_label_0 = "50-plus" } }\n',
+        stock__csv="sku,location,quantity\nA1,wh-main,7\n",
+        prices__csv="sku,channel,price,sale_price,start,end\nA1,google,90.00,,,\n",
+        categories__csv="key,value\nApparel,166\n",
+    )
+
+
+def test_build_lists_every_product_a_rule_or_policy_left_out_with_its_reason(tmp_path):
+    import feedsync
+
+    result = feedsync.build(_project(tmp_path), tmp_path / "out", now=NOW)
+    report = json.loads((tmp_path / "out" / "report.json").read_bytes())
+    left_out = sorted((e["channel"], e["sku"], e["codes"]) for e in report["excluded"])
+    assert left_out == [
+        ("google", "C3", "excluded-by-rule"),
+        ("google", "D4", "invalid-gtin"),
+        ("meta", "B2", "excluded-by-stock-policy"),
+        ("meta", "C3", "excluded-by-rule"),
+        ("meta", "D4", "invalid-gtin"),
+    ]
+    google, meta = result.report.channels["google"], result.report.channels["meta"]
+    assert (google.products_in, google.excluded, google.filtered, google.items) == (4, 1, 1, 2)
+    assert (meta.products_in, meta.excluded, meta.filtered, meta.items) == (4, 1, 2, 1)
+    assert report["channels"]["meta"]["filtered"] == 2
+
+
+def test_custom_labels_from_rules_are_google_and_meta_columns(tmp_path, checker):
+    from conftest import conformance_errors
+
+    import feedsync
+
+    out = tmp_path / "out"
+    feedsync.build(_project(tmp_path), out, now=NOW)
+    xml = (out / "google" / "products.xml").read_text()
+    assert xml.count("<g:custom_label_0>50-plus</g:custom_label_0>") == 1  # A1; C3 is excluded, D4 invalid
+    assert xml.count("<g:custom_label_0>under-50</g:custom_label_0>") == 1  # B2
+    header, *rows = (out / "meta" / "products.csv").read_text().splitlines()
+    assert header.endswith(",custom_label_0") and rows == [rows[0]] and rows[0].endswith(",50-plus")
+    assert conformance_errors(checker, out / "manifest.json") == []
+
+
+def test_cli_explain_and_preview(tmp_path):
+    from typer.testing import CliRunner
+
+    from feedsync.cli.app import app
+
+    path = _project(tmp_path)
+    runner = CliRunner()
+    now = ["--now", "2026-11-23T00:00:00Z"]
+    res = runner.invoke(app, ["explain", "A1", "-c", str(path), *now, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["feeds"]["google"]["items"][0]["fields"]["title"]["value"] == "Acme Rain Jacket - Sale"
+    res = runner.invoke(app, ["explain", "A1", "-c", str(path), *now, "--channel", "meta"])
+    assert res.exit_code == 0, res.output
+    assert "\nmeta: sent" in res.stdout and "\ngoogle:" not in res.stdout
+    assert "rule 3 'label' (line" in res.stdout and "price policy: markup 10%" in res.stdout
+    res = runner.invoke(app, ["explain", "ZZ", "-c", str(path), *now])
+    assert res.exit_code == int(ExitCode.USAGE) and "'ZZ' is not in the catalog" in res.output
+    res = runner.invoke(app, ["explain", "A1", "-c", str(path), "--channel", "myspace"])
+    assert res.exit_code == int(ExitCode.USAGE)
+    res = runner.invoke(app, ["preview", "-c", str(path), *now])
+    assert res.exit_code == 0, res.output
+    assert "rule 1 no clearance" in res.stdout and "after validation" in res.stdout
+    assert not (tmp_path / "shop" / "out").exists()
+    res = runner.invoke(app, ["preview", "-c", str(path), *now, "--format", "json"])
+    assert json.loads(res.stdout)["feeds"]["google"]["funnel"]["emitted"] == 2

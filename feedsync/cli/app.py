@@ -282,7 +282,7 @@ def explain(
     from feedsync import explain as explain_sku
 
     if channel:
-        _channels([channel])
+        _guard(debug, lambda: _channels([channel]))
     doc = _guard(debug, lambda: explain_sku(config, sku, channel=channel, now=now))
     present.explain(doc, fmt)
     raise typer.Exit(ExitCode.OK)
