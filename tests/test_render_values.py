@@ -1,0 +1,69 @@
+"""The one-take row gather (concat_rows, rows_bytes, group) against Arrow's own joins, and
+the escaping fast paths against the plain kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from feedsync.render.values import (
+    _xml_escape_all,
+    concat_rows,
+    data_bytes,
+    group,
+    rows_bytes,
+    single_line_arrow,
+    xml_escape_arrow,
+)
+
+LS = pa.large_string()
+ALPHABET = list('ab&<>"\\|,\t\n\r é€\U0001f600') + [" x", "x "]
+
+
+def _join(*parts, skip_missing=False):
+    args = [pa.scalar(p, LS) if isinstance(p, str) else p for p in parts]
+    sep = pa.scalar("", LS)
+    if skip_missing:
+        return pc.binary_join_element_wise(*args, sep, null_handling="replace", null_replacement="")
+    return pc.binary_join_element_wise(*args, sep)
+
+
+def _arrays(rng, n, count=3):
+    out = []
+    for _ in range(count):
+        values = [
+            None if rng.random() < 0.3 else "".join(rng.choice(ALPHABET, rng.integers(0, 4))) for _ in range(n + 2)
+        ]
+        out.append(pa.array(values, LS).slice(1, n))  # an offset, as slices of batches have
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_gather_matches_arrow_joins(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 7))
+    a, b, c = _arrays(rng, n)
+    for skip in (False, True):
+        assert concat_rows("<", a, "|", b, c, ">", skip_missing=skip).equals(
+            _join("<", a, "|", b, c, ">", skip_missing=skip)
+        )
+    elements = _join("<i>", _join("<a>", a, "</a>"), _join("<b>", b, "</b>"), "</i>", skip_missing=True)
+    assert bytes(rows_bytes("<i>", group("<a>", a, "</a>"), group("<b>", b, "</b>"), "</i>")) == data_bytes(elements)
+    when = rng.random(n) < 0.5
+    masked = pc.if_else(pa.array(when, pa.bool_()), _join(",y", b), pa.scalar(None, LS))
+    expected = pc.utf8_slice_codeunits(_join(_join(",x", a), masked, _join(",z", c), skip_missing=True), 1)
+    got = concat_rows(group(group("x", a), group("y", b, when=when), group("z", c), sep=",", skip_missing=True))
+    assert got.equals(expected)
+    nested = _join("a", _join("x", b, "y", c, skip_missing=True), c)
+    assert concat_rows("a", group("x", b, "y", c, skip_missing=True), c).equals(nested)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_escaping_fast_paths_match_the_kernels(seed):
+    rng = np.random.default_rng(seed)
+    (a,) = _arrays(rng, int(rng.integers(0, 9)), 1)
+    assert xml_escape_arrow(a).equals(_xml_escape_all(a))
+    plain = pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"[\t\r\n]+", " "))
+    assert single_line_arrow(a).equals(plain)
