@@ -19,7 +19,7 @@ from feedsync.render.values import (
 )
 
 LS = pa.large_string()
-ALPHABET = list('ab&<>"\\|,\t\n\r é€\U0001f600') + [" x", "x "]
+ALPHABET = list('ab&<>"\\|,\t\n\r é€\U0001f600\u00a0\u3000\x0b') + [" x", "x "]
 
 
 def _join(*parts, skip_missing=False):
