@@ -358,3 +358,21 @@ def test_sale_not_below_price_is_an_error(tmp_path):
     report = feedsync.validate(write_project(tmp_path, text), now=NOW)
     assert [(i.code, i.sku, i.field) for i in report.issue_list()] == [("sale-not-below-price", "S1", "sale_price")]
     assert report.channels["google"].excluded == 1
+
+
+def test_google_and_meta_one_sided_sale_windows_do_not_follow_the_run_clock(tmp_path):
+    """Google and Meta send sale_price_effective_date only for a sale with a window; its open
+    side gets the same fixed date as Amazon's, so the feeds do not change from night to night."""
+    cfg = _sales_project(tmp_path / "shop")
+    text = cfg.read_text().replace("[channels.amazon]", '[channels.google]\nformats = ["tsv"]\n\n[channels.meta]\n\n'
+                                   "[channels.amazon]")
+    cfg.write_text(text)
+    for n, when in enumerate((NOW, NOW + timedelta(days=1))):
+        feedsync.build(cfg, tmp_path / f"out{n}", now=when)
+    for name in ("google/products.tsv", "meta/products.csv"):
+        assert (tmp_path / "out0" / name).read_bytes() == (tmp_path / "out1" / name).read_bytes(), name
+    rows = list(csv.DictReader((tmp_path / "out0" / "google" / "products.tsv").open(), delimiter="\t"))
+    dates = {r["id"]: r["sale_price_effective_date"] for r in rows}
+    assert dates["OPEN"] == ""  # no window at all: the sale simply applies
+    assert dates["FROM"] == "2024-06-01T00:00+00:00/2099-12-31T00:00+00:00"
+    assert dates["UNTIL"] == "2000-01-01T00:00+00:00/2027-01-31T00:00+00:00"

@@ -66,11 +66,18 @@ def sale_plan(p: pd.DataFrame, ctx: ChannelContext, *, fill_window: bool) -> Sal
     order_ok = ~(start.notna() & end.notna() & (end <= start))
     ended = end.notna() & (end <= now)
     send = (has & below & order_ok & ~ended).fillna(False)
-    if fill_window:  # fixed dates, so that the output does not change with the run day
-        start = start.where(start.notna() | ~send, OPEN_SALE_START)
-        later = start + timedelta(days=OPEN_SALE_DAYS)
-        end = end.where(end.notna() | ~send, later.where(start >= OPEN_SALE_END, OPEN_SALE_END))
+    if fill_window:
+        start, end = close_window(start, end, send)
     return Sale(send=send, start=start, end=end)
+
+
+def close_window(start: pd.Series, end: pd.Series, where: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Both ends of a sale window, for channels whose syntax needs both: the open side gets a
+    fixed date, so that the output does not change with the run day (and deltas stay quiet)."""
+    start = start.where(start.notna() | ~where, OPEN_SALE_START)
+    later = start + timedelta(days=OPEN_SALE_DAYS)
+    end = end.where(end.notna() | ~where, later.where(start >= OPEN_SALE_END, OPEN_SALE_END))
+    return start, end
 
 
 def _when(ts: pd.Series, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from feedsync.channels.common import ChannelContext, common_checks, sale_plan
+from feedsync.channels.common import ChannelContext, close_window, common_checks, sale_plan
 from feedsync.config import Option
 from feedsync.render import values as v
 from feedsync.render.writers import DelimitedWriter, RssWriter
@@ -77,8 +77,7 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     f["price"] = v.money(p["price"], p["currency"])
     f["sale_price"] = v.money(p["sale_price"].where(sale.send), p["currency"])
     has_window = sale.send & (sale.start.notna() | sale.end.notna())
-    start = sale.start.where(sale.start.notna(), ctx.now_ts.floor("D"))
-    end = sale.end.where(sale.end.notna(), start + pd.Timedelta(days=365))
+    start, end = close_window(sale.start, sale.end, has_window)
     f["sale_price_effective_date"] = v.date_range(start, end).where(has_window)
     f["link"] = p["link"]
     f["image_link"] = p["image_link"]
