@@ -19,10 +19,11 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +310,7 @@ def _run(
     excluded_parts: list[pd.DataFrame] = []
     provenance: list[pd.DataFrame] = []
     code_counts: dict[str, Counter] = {f.key: Counter() for f in plan}
+    pool = ThreadPoolExecutor(max_workers=_workers(len(chosen)), thread_name_prefix="feedsync-channel")
     try:
         total, done = raw.rows, 0
         for number, batch in enumerate(raw.batches(config.output.batch_size), 1):
@@ -333,7 +335,12 @@ def _run(
                 provenance.append(prov)
                 shared_checks = product_checks(online)
                 left_out = len(norm.excluded) + int(drop.sum())  # by catalog errors, from every channel
-            for c in chosen:
+            merch.bind(online.columns)  # once, before the channels run side by side
+
+            def one_channel(
+                c: ChannelConfig, *, number: int, online: pd.DataFrame, shared_checks: pd.DataFrame, left_out: int
+            ) -> _Found:
+                got = _Found()
                 module, ctx = CHANNELS[c.name], contexts[c.name]
                 ctx.batch_checks = shared_checks
                 with events.stage("merchandise", batch=number, channel=c.name):
@@ -341,7 +348,7 @@ def _run(
                 for feed in by_channel[c.name]:
                     with events.stage("channel", batch=number, channel=feed.key) as info:
                         mp = merch.for_market(prep, c, feed.market, now=now)
-                        provenance.append(mp.provenance)
+                        got.provenance.append(mp.provenance)
                         sellable = ~mp.frame["is_parent"].to_numpy(dtype=bool)
                         kept = ~mp.excluded.to_numpy(dtype=bool)
                         cp = mp.frame.loc[kept]
@@ -350,7 +357,7 @@ def _run(
                         found = concat_issues([compiled(c.name).check(out), module.check(products, out, ctx)])
                         found["channel"] = feed.key
                         found = concat_issues([found, mp.issues])
-                        issues.append(found)
+                        got.issues.append(found)
                         errors = found["severity"] == "error"
                         bad_rows = found.loc[errors, "row"].unique()
                         ok = ~out[ROW].isin(bad_rows)
@@ -361,8 +368,8 @@ def _run(
                         summary.filtered += len(filtered)
                         bad_products = products.loc[products[ROW].isin(bad_rows)]
                         summary.excluded += int((~bad_products["is_parent"]).sum()) + left_out
-                        excluded_parts.append(_excluded(feed.key, bad_products[[ROW, "id"]], found))
-                        excluded_parts.append(_filtered(feed.key, filtered, mp.issues))
+                        got.excluded.append(_excluded(feed.key, bad_products[[ROW, "id"]], found))
+                        got.excluded.append(_filtered(feed.key, filtered, mp.issues))
                         summary.errors += int(errors.sum())
                         summary.warnings += int((found["severity"] == "warning").sum())
                         code_counts[feed.key].update(found["code"].tolist())
@@ -372,6 +379,16 @@ def _run(
                             info.update(pub.observe(feed.key, items))
                         if collect:
                             frames[feed.key].append(_text_items(c.name, items))
+                return got
+
+            # Channels share nothing but read-only inputs: each keeps its own writers, history
+            # tracker, counts and stats, so they run side by side (pyarrow and file writes release
+            # the GIL); results are gathered in channel order, so the output stays deterministic.
+            work = partial(one_channel, number=number, online=online, shared_checks=shared_checks, left_out=left_out)
+            for got in pool.map(work, chosen):
+                issues.extend(got.issues)
+                provenance.extend(got.provenance)
+                excluded_parts.extend(got.excluded)
             events.emit("batch", batch=number, rows=done, seconds=round(time.perf_counter() - t_batch, 4))
             if number == 1:
                 _checkpoint("write")
@@ -387,6 +404,8 @@ def _run(
         if pub is not None:
             pub.abort()
         raise
+    finally:
+        pool.shutdown(cancel_futures=True)
 
     all_issues = concat_issues(issues)
     catalog_issues = all_issues.loc[all_issues["channel"] == ""]
@@ -436,6 +455,22 @@ def _run(
     if pub is not None:
         pub.publish(result, chosen, stamp)
     return result
+
+
+@dataclass
+class _Found:
+    """What one channel's work on a batch produced, merged by the main thread in channel order."""
+
+    issues: list[pd.DataFrame] = field(default_factory=list)
+    provenance: list[pd.DataFrame] = field(default_factory=list)
+    excluded: list[pd.DataFrame] = field(default_factory=list)
+
+
+def _workers(channels: int) -> int:
+    """Threads for the channels of a batch: FEEDSYNC_THREADS, else one per core (at most 4)."""
+    wanted = os.environ.get("FEEDSYNC_THREADS", "")
+    n = int(wanted) if wanted.isdigit() and int(wanted) > 0 else min(os.cpu_count() or 1, 4)
+    return max(1, min(n, channels))
 
 
 def _text_items(channel: str, items: pd.DataFrame) -> pd.DataFrame:
