@@ -6,6 +6,7 @@ channel (a wrong price must never be published), a warning keeps it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,7 +99,10 @@ def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
     found = pc.extract_regex(text_array(text), _ASCII[pattern])
     matched = found.is_valid().to_numpy(zero_copy_only=False)
     out = pd.DataFrame(
-        {i: pd.Series(found.field(i), index=text.index, dtype="str").where(matched) for i in range(found.type.num_fields)}
+        {
+            i: pd.Series(found.field(i), index=text.index, dtype="str").where(matched)
+            for i in range(found.type.num_fields)
+        }
     )
     rest = text.notna().to_numpy() & ~matched
     if rest.any():
@@ -125,7 +129,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         mask: pd.Series,
         code: str,
         field: str,
-        message: str | pd.Series,
+        message: str | pd.Series | Callable[[pd.DataFrame], pd.Series],
         value: pd.Series | None = None,
         severity: str | None = None,
     ) -> None:
@@ -143,7 +147,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
             duplicate & f["id"].notna(),
             "duplicate-id",
             "id",
-            "id " + f["id"].fillna("") + " appears on an earlier row; this later copy is left out",
+            lambda hit: "id " + hit["id"].fillna("") + " appears on an earlier row; this later copy is left out",
         )
 
     cur = f["currency"].str.upper()
@@ -157,21 +161,28 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
             unreadable,
             "invalid-price",
             col,
-            col + " '" + text.fillna("") + "' is not a number; write it like 19.99",
+            lambda hit, col=col, text=text: (
+                col + " '" + text[hit.index].fillna("") + "' is not a number; write it like 19.99"
+            ),
             value=text,
         )
         flag(
             negative.fillna(False) & ~unreadable,
             "invalid-price",
             col,
-            col + " " + text.fillna("") + (" must be above zero" if col == "price" else " must not be negative"),
+            lambda hit, col=col, text=text: (
+                col
+                + " "
+                + text[hit.index].fillna("")
+                + (" must be above zero" if col == "price" else " must not be negative")
+            ),
             value=text,
         )
         flag(
             (number >= MAX_AMOUNT).fillna(False),
             "invalid-price",
             col,
-            col + " " + text.fillna("") + " is too large; check for a typo",
+            lambda hit, col=col, text=text: col + " " + text[hit.index].fillna("") + " is too large; check for a typo",
             value=text,
         )
         f[col] = number.astype("float64").round(2)  # all-whole-number cells parse as int64
@@ -181,7 +192,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         ~matches(f["currency"], r"^[A-Z]{3}$"),
         "invalid-currency",
         "currency",
-        "currency '" + f["currency"] + "' is not an ISO 4217 code such as USD",
+        lambda hit: "currency '" + hit["currency"] + "' is not an ISO 4217 code such as USD",
     )
 
     qty_text = clean_text(raw["quantity"]) if "quantity" in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
@@ -191,7 +202,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         unreadable,
         "invalid-quantity",
         "quantity",
-        "quantity '" + qty_text.fillna("") + "' is not a whole number",
+        lambda hit: "quantity '" + qty_text[hit.index].fillna("") + "' is not a whole number",
         value=qty_text,
     )
     negative = (qty < 0).fillna(False)
@@ -199,7 +210,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         negative,
         "invalid-quantity",
         "quantity",
-        "quantity " + qty_text.fillna("") + " is negative; it is sent as 0",
+        lambda hit: "quantity " + qty_text[hit.index].fillna("") + " is negative; it is sent as 0",
         value=qty_text,
         severity="warning",
     )
@@ -216,7 +227,9 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
             text.notna() & when.isna(),
             "invalid-date",
             col,
-            col + " '" + text.fillna("") + "' is not an ISO 8601 date such as 2026-12-24",
+            lambda hit, col=col, text=text: (
+                col + " '" + text[hit.index].fillna("") + "' is not an ISO 8601 date such as 2026-12-24"
+            ),
             value=text,
         )
         f[col] = when.astype("datetime64[ns, UTC]")
@@ -227,7 +240,11 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         avail_raw.notna() & avail.isna(),
         "invalid-availability",
         "availability",
-        "availability '" + avail_raw.fillna("") + "' is not in_stock, out_of_stock, preorder or backorder",
+        lambda hit: (
+            "availability '"
+            + avail_raw[hit.index].fillna("")
+            + "' is not in_stock, out_of_stock, preorder or backorder"
+        ),
     )
     f["availability_source"] = avail  # what the catalog said; the final value is derived after overrides
     f["availability"] = derive_availability(avail, f["quantity"])
@@ -238,7 +255,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         cond_raw.notna() & cond.isna(),
         "invalid-condition",
         "condition",
-        "condition '" + cond_raw.fillna("") + "' is not new, refurbished or used",
+        lambda hit: "condition '" + cond_raw[hit.index].fillna("") + "' is not new, refurbished or used",
     )
     f["condition"] = cond.fillna(defaults.condition)
     # Shop exports carry HTML descriptions; Google and Meta want plain text, Amazon discourages HTML.
@@ -266,8 +283,12 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
         bad_w,
         "invalid-weight",
         "shipping_weight",
-        "shipping_weight '" + w_text.fillna("") + "' is not a number with a unit (g, kg, oz, lb); it is not sent"
-        + ("" if defaults.weight_unit else " (set [defaults] weight_unit for numbers without a unit)"),
+        lambda hit: (
+            "shipping_weight '"
+            + w_text[hit.index].fillna("")
+            + "' is not a number with a unit (g, kg, oz, lb); it is not sent"
+            + ("" if defaults.weight_unit else " (set [defaults] weight_unit for numbers without a unit)")
+        ),
         value=w_text,
     )
     f["shipping_weight"] = weight.where(~bad_w)

@@ -12,7 +12,7 @@ import decimal
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from feedsync.catalog import clean_text
 from feedsync.columns import CANONICAL, ROW
 from feedsync.errors import SourceError
+from feedsync.render.values import end_bytes, rows_holding, text_array
 from feedsync.vector import arrow
 
 # ---------------------------------------------------------------------------------------------
@@ -71,22 +72,61 @@ def html_to_text(series: pd.Series) -> pd.Series:
     Block elements (p, br, li, div, headings ...) become line breaks so paragraphs and bullet
     points stay apart; runs of blank lines collapse to one line break. Text that is empty
     afterwards becomes NA.
+
+    Each step runs only on the values it can change (a look at their bytes tells): tags need
+    a '<', entities a '&'; plain-text descriptions skip nearly all of it.
     """
     codes, uniques = pd.factorize(series.astype("str"))
     if not len(uniques):
         return pd.Series(pd.NA, index=series.index, dtype="str")
     text = pd.Series(uniques, dtype="str")
-    for pattern in _DROPPED:
-        text = text.str.replace(pattern, " ", regex=True)
-    text = text.str.replace(_BLOCK, "\n", regex=True)
-    text = text.str.replace(_CELL, " ", regex=True)
-    text = text.str.replace(_TAG, "", regex=True)
-    text = unescape_entities(text)
-    text = text.str.replace(_SPACE, " ", regex=True)
-    text = text.str.replace(r" ?\n[ \n]*", "\n", regex=True).str.strip()
+
+    def markup(t: pd.Series) -> pd.Series:
+        for pattern in _DROPPED:
+            t = t.str.replace(pattern, " ", regex=True)
+        t = t.str.replace(_BLOCK, "\n", regex=True)
+        t = t.str.replace(_CELL, " ", regex=True)
+        return t.str.replace(_TAG, "", regex=True)
+
+    text = _where(text, markup, b"<")
+    text = _where(text, unescape_entities, b"&")
+    # a single space stays as it is: only other white space, runs of spaces or non-ASCII text
+    text = _where(
+        text, lambda t: t.str.replace(_SPACE, " ", regex=True), b"\t\x0b\x0c\r", pairs=(b"  ",), non_ascii=True
+    )
+    text = _where(text, lambda t: t.str.replace(r" ?\n[ \n]*", "\n", regex=True), b"\n")
+    first, last, _ = end_bytes(text_array(text))
+    space = np.zeros(256, dtype=bool)
+    space[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
+    space[0x80:] = True
+    ends = space[first] | space[last]
+    if ends.any():
+        text = text.copy()
+        text[ends] = text[ends].str.strip()
     text = text.mask(text == "")
     out = text.take(np.where(codes < 0, 0, codes)).set_axis(series.index)
     return out.mask(codes < 0)
+
+
+def _where(
+    text: pd.Series,
+    fn: Callable[[pd.Series], pd.Series],
+    chars: bytes,
+    *,
+    pairs: tuple[bytes, ...] = (),
+    non_ascii: bool = False,
+) -> pd.Series:
+    """`fn(text)` where `fn` leaves values without any of `chars` (or `pairs`, or, with
+    `non_ascii`, a byte above 0x7F) as they are: run on the other values only."""
+    a = text_array(text)
+    mask = rows_holding(a, chars, pairs=pairs, non_ascii=non_ascii)
+    if mask is None:
+        return text
+    if mask.all():
+        return fn(text)
+    out = text.copy()
+    out[mask] = fn(text[mask])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

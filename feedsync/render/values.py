@@ -116,17 +116,22 @@ def nonempty(a: pa.Array) -> np.ndarray:
     return end_bytes(a)[2]
 
 
-def rows_holding(a: pa.Array | pa.ChunkedArray, chars: bytes) -> np.ndarray | None:
-    """Per value, whether it holds one of the (ASCII) `chars`; None when none does. A look at
-    the raw bytes: far cheaper than a substring kernel over every value."""
+def rows_holding(
+    a: pa.Array | pa.ChunkedArray, chars: bytes, *, pairs: tuple[bytes, ...] = (), non_ascii: bool = False
+) -> np.ndarray | None:
+    """Per value, whether it holds one of the (ASCII) `chars`, of the two-byte `pairs` or (with
+    `non_ascii`) a byte above 0x7F; None when none does. A look at the raw bytes: far cheaper
+    than a substring kernel per value."""
     if isinstance(a, pa.ChunkedArray):
         a = a.combine_chunks()
     b = _value_bytes(a)
     if not len(b):
         return None
-    hit = b == chars[0]
-    for ch in chars[1:]:
+    hit = b >= 0x80 if non_ascii else np.zeros(len(b), dtype=bool)
+    for ch in chars:
         hit |= b == ch
+    for pair in pairs:
+        hit[:-1] |= (b[:-1] == pair[0]) & (b[1:] == pair[1])
     at = np.flatnonzero(hit)
     if not len(at):
         return None
