@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import orjson
@@ -310,31 +310,48 @@ def _run(
     excluded_parts: list[pd.DataFrame] = []
     provenance: list[pd.DataFrame] = []
     code_counts: dict[str, Counter] = {f.key: Counter() for f in plan}
-    pool = ThreadPoolExecutor(max_workers=_workers(len(chosen)), thread_name_prefix="feedsync-channel")
+    workers = _workers(len(chosen))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feedsync-channel") if workers > 1 else None
     try:
-        total, done = raw.rows, 0
-        for number, batch in enumerate(raw.batches(config.output.batch_size), 1):
-            t_batch = time.perf_counter()
-            batch.index = pd.RangeIndex(done, done + len(batch))
-            with events.stage("normalise", batch=number, rows=len(batch)):
-                norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[done : done + len(batch)])
-                done += len(batch)
-                issues.append(norm.issues)
-                p = norm.frame
-                drop = isin(p["id"], override_errors) | p[ROW].isin(source_error_rows)
-                excluded_parts.append(
-                    _excluded(
+        total = raw.rows
+        override_issues = concat_issues([stock.issues, prices.issues])
+
+        def catalog_batches() -> Iterator[_Batch]:
+            """Normalised batches with stock applied: the part every channel shares."""
+            start = 0
+            for number, batch in enumerate(raw.batches(config.output.batch_size), 1):
+                batch.index = pd.RangeIndex(start, start + len(batch))
+                with events.stage("normalise", batch=number, rows=len(batch)):
+                    norm = normalise(batch, config.defaults, duplicate=duplicate.iloc[start : start + len(batch)])
+                    start += len(batch)
+                    p = norm.frame
+                    drop = isin(p["id"], override_errors) | p[ROW].isin(source_error_rows)
+                    excluded = _excluded(
                         "",
                         pd.concat([norm.excluded, p.loc[drop, [ROW, "id"]]]),
                         concat_issues([norm.issues, raw.issues]),
-                        override_issues=concat_issues([stock.issues, prices.issues]),
+                        override_issues=override_issues,
                     )
-                )
-                p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
-                online, prov = apply_stock(p, stock)
-                provenance.append(prov)
-                shared_checks = product_checks(online)
-                left_out = len(norm.excluded) + int(drop.sum())  # by catalog errors, from every channel
+                    p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
+                    online, prov = apply_stock(p, stock)
+                    yield _Batch(
+                        number=number,
+                        end=start,
+                        online=online,
+                        shared_checks=product_checks(online),
+                        left_out=len(norm.excluded) + int(drop.sum()),  # by catalog errors, from every channel
+                        issues=norm.issues,
+                        excluded=excluded,
+                        provenance=prov,
+                    )
+
+        batches = catalog_batches()
+        for b in _prefetch(batches) if pool is not None else batches:
+            t_batch = time.perf_counter()
+            number, online, shared_checks, left_out, done = b.number, b.online, b.shared_checks, b.left_out, b.end
+            issues.append(b.issues)
+            excluded_parts.append(b.excluded)
+            provenance.append(b.provenance)
             merch.bind(online.columns)  # once, before the channels run side by side
 
             def one_channel(
@@ -385,7 +402,7 @@ def _run(
             # tracker, counts and stats, so they run side by side (pyarrow and file writes release
             # the GIL); results are gathered in channel order, so the output stays deterministic.
             work = partial(one_channel, number=number, online=online, shared_checks=shared_checks, left_out=left_out)
-            for got in pool.map(work, chosen):
+            for got in (pool.map(work, chosen) if pool else map(work, chosen)):
                 issues.extend(got.issues)
                 provenance.extend(got.provenance)
                 excluded_parts.extend(got.excluded)
@@ -405,7 +422,8 @@ def _run(
             pub.abort()
         raise
     finally:
-        pool.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
     all_issues = concat_issues(issues)
     catalog_issues = all_issues.loc[all_issues["channel"] == ""]
@@ -455,6 +473,34 @@ def _run(
     if pub is not None:
         pub.publish(result, chosen, stamp)
     return result
+
+
+@dataclass
+class _Batch:
+    """One batch of the catalog, normalised, with stock applied and its catalog-level findings."""
+
+    number: int
+    end: int  # rows of the catalog read so far
+    online: pd.DataFrame
+    shared_checks: pd.DataFrame
+    left_out: int
+    issues: pd.DataFrame
+    excluded: pd.DataFrame
+    provenance: pd.DataFrame
+
+
+T = TypeVar("T")
+
+
+def _prefetch(items: Iterator[T]) -> Iterator[T]:
+    """Yield from `items` while a background thread already makes the next one: reading and
+    normalising batch n+1 overlaps the channels' work on batch n."""
+    end = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedsync-read") as ex:
+        upcoming = ex.submit(next, items, end)
+        while (item := upcoming.result()) is not end:
+            upcoming = ex.submit(next, items, end)
+            yield item  # type: ignore[misc]
 
 
 @dataclass
