@@ -439,10 +439,12 @@ class RowsDelta:
 
     channel: str
     writers: list[Any]
+    sent: int = 0  # rows written, tombstones included
 
     def write(self, frame: pd.DataFrame, c: Classified) -> None:
         send = c.touched
         if send.any():
+            self.sent += int(send.sum())
             for w in self.writers:
                 w.write(frame.loc[send])
 
@@ -462,11 +464,17 @@ class RowsDelta:
         for col, value in OUT_OF_STOCK[self.channel].items():
             rows[col] = value
         rows = rows.reset_index(drop=True)
+        self.sent += len(rows)
         for w in self.writers:
             w.write(rows)
         return len(keys)
 
     def finish(self) -> list[FeedFile]:
+        """The delta files, or none when nothing changed: an empty file is not a change to send."""
+        if not self.sent:
+            self.abort()
+            self.writers = []
+            return []
         out = []
         for w in self.writers:
             out.extend(w.finish())

@@ -115,7 +115,9 @@ def _value(v: Any) -> str | None:
 
 
 def published_frames(config: Config, out_dir: Path, channels: list[str] | None) -> tuple[str, dict[str, pd.DataFrame]]:
-    """The last published run of each channel into out_dir, from the run history."""
+    """The last published run of each feed into out_dir, from the run history."""
+    from feedsync.pipeline import plan_feeds
+
     path = config.state_path
     if not path.exists():
         raise StateError(
@@ -131,7 +133,8 @@ def published_frames(config: Config, out_dir: Path, channels: list[str] | None) 
                 f"the run history {path} has no published run into {out_dir}",
                 hint="pass the --out folder the builds write to",
             )
-        for name in channels or list(config.channels):
+        chosen = [c for c in config.channels.values() if not channels or c.name in channels]
+        for name in [f.key for f in plan_feeds(config, chosen)]:  # google, or google/FR per market
             last = store.last_published(target, name)
             if last is None:
                 continue
@@ -167,17 +170,19 @@ def folder_frames(folder: Path, channels: list[str] | None) -> tuple[str, dict[s
             f"{path}: cannot read the build's manifest ({e})",
             hint="pass an output folder written by `feedsync build` (it holds manifest.json)",
         ) from None
-    by_channel: dict[str, dict[str, list[Path]]] = {}
+    by_feed: dict[str, dict[str, list[Path]]] = {}
     for f in manifest.get("feeds", []):
         if f.get("mode", "full") != "full":
             continue
-        by_channel.setdefault(f["channel"], {}).setdefault(f["format"], []).append(folder / f["path"])
+        key = f.get("feed") or f["channel"]  # a market's feed: google/FR
+        by_feed.setdefault(key, {}).setdefault(f["format"], []).append(folder / f["path"])
     frames = {}
-    for name, formats in by_channel.items():
+    for key, formats in by_feed.items():
+        name = key.split("/")[0]
         if channels and name not in channels:
             continue
         fmt = next((f for f in FOLDER_PREFERENCE.get(name, ()) if f in formats), next(iter(formats)))
-        frames[name] = _read_feed(name, fmt, formats[fmt])
+        frames[key] = _read_feed(name, fmt, formats[fmt])
     return f"build in {folder} ({manifest.get('generated_at', '?')})", frames
 
 

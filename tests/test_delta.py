@@ -288,3 +288,16 @@ def test_unchanged_open_ended_sales_send_nothing_the_next_night(tmp_path, checke
         "value_with_tax": 8.5,
     }
     assert check_feed(checker, "amazon-json", path).errors == []
+
+
+def test_a_delta_with_nothing_changed_writes_no_empty_files(delta_build, tmp_path):
+    """A night with no change sends nothing: no empty Meta or local inventory file (an RSS
+    document without items is not a valid Meta feed), only Google's cumulative supplemental."""
+    _, out, project = delta_build
+    again = feedsync.build(project / "feedsync.toml", out, now=day(2), delta=True)
+    assert again.published
+    quiet = {k: v for k, v in again.changes.items() if k != "google"}  # Google's supplemental is cumulative
+    assert all(ch["added"] + ch["changed"] + ch["removed"] + ch["resent"] == 0 for ch in quiet.values())
+    written = sorted(p.relative_to(out).as_posix() for p in (out / "delta").rglob("*") if p.is_file())
+    assert written == ["delta/google/supplemental.tsv"]
+    assert [f["path"] for f in again.manifest["feeds"]] == ["delta/google/supplemental.tsv"]

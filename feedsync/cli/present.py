@@ -205,7 +205,7 @@ def summary_line(result: Any) -> str:
     for i, (name, s) in enumerate(r.channels.items()):
         ch = result.changes.get(name, {})
         if ch.get("mode") == "delta":
-            sent = ch.get("operations") and sum(ch["operations"].values())
+            sent = sum((ch.get("operations") or {}).values())
             what = f"{sent} messages" if "operations" in ch else f"{ch.get('changed', 0)} changed"
             counts.append(f"{name} {what} (delta of {s.items})")
         else:
