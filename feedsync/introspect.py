@@ -87,7 +87,7 @@ def preview(config: Config, now: datetime | None = None) -> dict[str, Any]:
     the most frequent unmapped categories. Runs the pipeline without writing files."""
     from feedsync.pipeline import run
 
-    merch = Merchandising(config)
+    merch = Merchandising(config, fill_rates=True)
     result = run(config, now=now, merchandising=merch)
     return preview_result(result)
 

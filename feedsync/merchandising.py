@@ -93,8 +93,9 @@ class Merchandising:
     """Compiled rules, templates, category map and FX table for one run, plus what the run
     learned about them (stats per feed, and snapshots of the traced SKUs for `explain`)."""
 
-    def __init__(self, config: Config, *, trace: Collection[str] | None = ()) -> None:
+    def __init__(self, config: Config, *, trace: Collection[str] | None = (), fill_rates: bool = False) -> None:
         self.config = config
+        self.fill_rates = fill_rates  # per-attribute fill for preview; builds skip it (the HTML report reads the feeds)
         self.trace: set[str] | None = set(trace) if trace is not None else None
         self.fx: FxTable | None = load_fx(config.prices.fx, config.defaults.currency) if config.prices.fx else None
         cat = config.categories
@@ -225,7 +226,7 @@ class Merchandising:
         sent = out.loc[ok.to_numpy(dtype=bool)]
         stats.funnel["after_validation"] += int(sent["_row"].nunique()) if "_row" in sent else len(sent)
         stats.funnel["emitted"] += len(sent)
-        for col in sent.columns:
+        for col in sent.columns if self.fill_rates else ():
             if not col.startswith("_"):
                 s = sent[col]
                 filled = s.notna() & (s.astype("str") != "")

@@ -14,7 +14,7 @@ from feedsync.pipeline import run
 
 
 def mini_run(config: Config, now: datetime, *, trace=(), out_dir: Path | None = None) -> SimpleNamespace:
-    merch = Merchandising(config, trace=trace)
+    merch = Merchandising(config, trace=trace, fill_rates=True)
     result = run(config, out_dir=out_dir, now=now, merchandising=merch, collect=True)
     outputs = {key: frame.reset_index(drop=True) for key, frame in (result.frames or {}).items()}
     return SimpleNamespace(
