@@ -94,7 +94,7 @@ def _pct(x: float) -> str:
 def evaluate(config: Config, counts: list[ChannelCounts], *, forced: bool = False) -> GateResult:
     result = GateResult(forced=forced)
     for c in counts:
-        ch = config.channels.get(c.channel)
+        ch = config.channels.get(c.channel.split("/")[0])  # a market's feed (google/FR): its channel's limits
         max_drop = ch.max_drop if ch and ch.max_drop is not None else config.gate.max_drop
         max_errors = ch.max_error_rate if ch and ch.max_error_rate is not None else config.gate.max_error_rate
         if c.expects_items or (c.previous or 0) > 0:

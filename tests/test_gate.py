@@ -176,3 +176,22 @@ def test_unknown_gate_state_and_delta_keys_are_errors(tmp_path):
         cfg = shop(tmp_path / table, 1, extra=f"\n[{table}]\n{key} = 1\n")
         with pytest.raises(ConfigError, match=f"unknown key '{key}'"):
             load_config(cfg)
+
+
+def test_market_feeds_are_gated_one_by_one_with_their_channels_limits(tmp_path):
+    """Two Google markets are two feeds in the history and the gate (google/US, google/FR),
+    each held to [channels.google]'s max_drop."""
+    cfg = shop(tmp_path / "shop", _skus(20), extra="\n[gate]\nmax_drop = 0.5\n")
+    markets = (
+        '\n[[channels.google.markets]]\nfeed_label = "US"\n'
+        '[[channels.google.markets]]\nfeed_label = "CA"\ncountry = "CA"\n'
+    )
+    cfg.write_text(cfg.read_text().replace("[channels.google]\n", "[channels.google]\nmax_drop = 0.1\n") + markets)
+    first = feedsync.build(cfg, tmp_path / "out", now=NOW)
+    assert first.published and set(first.changes) >= {"google/US", "google/CA"}
+    assert (tmp_path / "out" / "google" / "CA" / "products.xml").exists()
+    set_catalog(cfg, _skus(17))  # 15%: above google's 10%, below the global 50%
+    result = feedsync.build(cfg, tmp_path / "out", now=day(1))
+    assert result.refused
+    assert sorted(c.channel for c in result.gate.fired) == ["google/CA", "google/US"]
+    assert {c.previous for c in result.gate.fired} == {20}
