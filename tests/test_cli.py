@@ -287,3 +287,12 @@ def test_init_into_a_folder_with_other_files_is_fine(run, tmp_path):
     (project / "notes.txt").write_text("keep me", encoding="utf-8")
     assert run("init", project).exit_code == 0
     assert (project / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_readme_lists_every_issue_code():
+    """The README's issue-code table names every code feedsync can report, with its severity."""
+    from feedsync.validation.codes import CODES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [c.code for c in CODES.values() if f"| `{c.code}` | {c.severity} |" not in readme]
+    assert missing == []
