@@ -562,7 +562,7 @@ def encode_items(state: ItemState) -> bytes:
     """An item set as a zstd-compressed Arrow IPC stream."""
     table = pa.table(
         {
-            "key": pa.array(np.asarray(state.keys, dtype=object), pa.large_string()),
+            "key": _key_array(state.keys),
             "content_hash": pa.array(state.hashes[:, 0]),
             "price_hash": pa.array(state.hashes[:, 1]),
             "stock_hash": pa.array(state.hashes[:, 2]),
@@ -573,6 +573,14 @@ def encode_items(state: ItemState) -> bytes:
     with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
+
+
+def _key_array(keys: pd.Index) -> pa.Array:
+    """Keys as a large_string array, straight from the Arrow-backed index (no Python strings)."""
+    arr = pa.array(pd.Index(keys).astype("str").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def decode_items(data: bytes) -> ItemState:
@@ -656,9 +664,18 @@ def _digest_each(a: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(a.buffers()[1], dtype=np.int64)[a.offset : a.offset + n + 1].tolist()
     data = a.buffers()[2]
     view = memoryview(data) if data is not None else memoryview(b"")
-    sha1 = hashlib.sha1
-    blob = b"".join([sha1(view[start:end]).digest() for start, end in zip(offsets[:-1], offsets[1:], strict=True)])
+    blob = b"".join([_sha1_of(view[start:end]) for start, end in zip(offsets[:-1], offsets[1:], strict=True)])
     return np.frombuffer(blob, dtype=[("h", "<u8"), ("rest", "V12")])["h"].astype(np.uint64)
+
+
+_SHA1 = hashlib.sha1(usedforsecurity=False)
+
+
+def _sha1_of(data: memoryview) -> bytes:
+    """SHA-1 of `data`: copying a fresh hash object is cheaper than constructing one."""
+    h = _SHA1.copy()
+    h.update(data)
+    return h.digest()
 
 
 class SnapshotWriter:
