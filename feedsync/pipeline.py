@@ -19,7 +19,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -402,7 +402,7 @@ def _run(
             # tracker, counts and stats, so they run side by side (pyarrow and file writes release
             # the GIL); results are gathered in channel order, so the output stays deterministic.
             work = partial(one_channel, number=number, online=online, shared_checks=shared_checks, left_out=left_out)
-            for got in (pool.map(work, chosen) if pool else map(work, chosen)):
+            for got in _all_done(pool, work, chosen):
                 issues.extend(got.issues)
                 provenance.extend(got.provenance)
                 excluded_parts.extend(got.excluded)
@@ -490,6 +490,17 @@ class _Batch:
 
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _all_done(pool: ThreadPoolExecutor | None, fn: Callable[[T], R], items: list[T]) -> list[R]:
+    """fn over items, in the pool when there is one. Every call has finished before a failure is
+    raised, so the abort that follows never races a channel still writing its temporary files."""
+    if pool is None:
+        return [fn(item) for item in items]
+    futures = [pool.submit(fn, item) for item in items]
+    wait(futures)
+    return [f.result() for f in futures]
 
 
 def _prefetch(items: Iterator[T]) -> Iterator[T]:

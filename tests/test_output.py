@@ -69,7 +69,7 @@ def test_an_interrupted_build_cleans_up_too(published, monkeypatch):
     monkeypatch.setattr(DelimitedWriter, "render", interrupt_second_batch)
     with pytest.raises(KeyboardInterrupt):
         feedsync.build(CORE / "feedsync.toml", published, now=LATER)
-    assert calls["n"] == 2
+    assert calls["n"] >= 2  # channels of the interrupted batch running side by side may finish theirs
     assert _snapshot(published) == before
     assert _temporary_files(published) == []
 
