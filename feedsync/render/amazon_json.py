@@ -30,6 +30,7 @@ from feedsync.render.values import (
 )
 
 MAX_MESSAGES = 10_000
+RENDER_ROWS = 10_000  # rows built per step (see FeedWriter.write)
 MAX_BYTES = 10 * 1024 * 1024 - 64 * 1024  # headroom for the envelope
 _ID_OVERHEAD = len(',\n{"messageId":10000,')
 
@@ -219,6 +220,10 @@ class AmazonWriter:
             self._current = None
 
     def write(self, frame: pd.DataFrame) -> None:
+        for start in range(0, len(frame), RENDER_ROWS):  # bounded memory, as FeedWriter.write
+            self._write(frame.iloc[start : start + RENDER_ROWS])
+
+    def _write(self, frame: pd.DataFrame) -> None:
         if not len(frame):
             return
         messages = self.build(frame)

@@ -32,6 +32,7 @@ from feedsync.render.values import (
 from feedsync.resources import template_env
 
 G_NS = "http://base.google.com/ns/1.0"
+RENDER_ROWS = 10_000
 
 
 @dataclass
@@ -58,10 +59,12 @@ class FeedWriter:
         pass
 
     def write(self, frame: pd.DataFrame) -> None:
+        """Rendered `RENDER_ROWS` rows at a time: the channels of a batch render side by side,
+        and a whole batch's escaped columns and output would be hundreds of megabytes."""
         file = self._open()
-        if len(frame):
-            file.write(self.render(frame))
-            self.items += len(frame)
+        for start in range(0, len(frame), RENDER_ROWS):
+            file.write(self.render(frame.iloc[start : start + RENDER_ROWS]))
+        self.items += len(frame)
 
     def render(self, frame: pd.DataFrame) -> bytes | memoryview:
         raise NotImplementedError
