@@ -138,7 +138,8 @@ def measure(cfg: Path, out: Path, now: str, *extra: str) -> dict:
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     events = [json.loads(line) for line in stderr_chunks if line.startswith("{")]
-    if code not in (0, 1):
+    # exit 1 is data errors, but also an uncaught exception: only a run that printed its summary counts
+    if code not in (0, 1) or not any(e.get("stage") == "summary" for e in events):
         raise SystemExit(f"build failed with exit {code}: {''.join(stderr_chunks)[-3000:]}")
     stages: dict[str, float] = defaultdict(float)
     for e in events:
