@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import orjson
@@ -216,7 +216,8 @@ def _read_delimited(path: Path, delimiter: str) -> Any:
 def _open(path: Path) -> BinaryIO:
     import gzip
 
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 - callers close
+    fh = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 - callers close
+    return cast(BinaryIO, fh)
 
 
 def _records_table(rows: list[dict[str, str]]) -> Any:
@@ -589,7 +590,7 @@ def _view(
             if not p["sku"]:
                 p["sku"] = str(ex.get("sku") or "")
 
-    codes = []
+    codes: list[dict[str, Any]] = []
     for st in ordered:
         info = code_table.get(st.code) or {}
         known = CODES.get(st.code)
@@ -644,7 +645,12 @@ def _view(
         "codes": codes,
         "codes_chart": _bar_chart(
             [
-                (c["code"], c["count"], "bar-error" if c["severity"] == "error" else "bar-warning", c["anchor"])
+                (
+                    str(c["code"]),
+                    int(c["count"]),
+                    "bar-error" if c["severity"] == "error" else "bar-warning",
+                    str(c["anchor"]),
+                )
                 for c in codes
             ]
         ),
@@ -735,7 +741,7 @@ def _funnel(report: Mapping[str, Any], channels: list[dict[str, Any]]) -> dict[s
         {(e.get("sku"), e.get("row")) for e in (report.get("excluded") or []) if not e.get("channel")}
     )
     passed = max(products - catalog_excluded, 0)
-    steps = [
+    steps: list[dict[str, Any]] = [
         {
             "label": "Catalog rows",
             "value": rows,

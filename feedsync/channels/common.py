@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import pandas as pd
 
@@ -56,6 +57,10 @@ class Sale:
     send: pd.Series  # bool per row
     start: pd.Series  # UTC timestamps (filled where the channel needs both ends, never from the clock)
     end: pd.Series
+
+
+def _not_a_url(col: str, hit: pd.DataFrame) -> pd.Series:
+    return col + " '" + hit[col].str.slice(0, 80) + "' is not an http(s) URL"
 
 
 def sale_plan(p: pd.DataFrame, ctx: ChannelContext, *, fill_window: bool) -> Sale:
@@ -106,7 +111,7 @@ def product_checks(p: pd.DataFrame) -> pd.DataFrame:
                 bad,
                 code="invalid-url",
                 field=col,
-                message=lambda hit, col=col: col + " '" + hit[col].str.slice(0, 80) + "' is not an http(s) URL",
+                message=partial(_not_a_url, col),
             )
         )
     extra = p["additional_image_links"].dropna().str.split("|").explode()

@@ -63,8 +63,9 @@ class RawCatalog:
 
     @classmethod
     def in_memory(cls, frame: pd.DataFrame, **kw: Any) -> RawCatalog:
-        keys = pd.DataFrame({c: frame[c] if c in frame else pd.Series("", index=frame.index, dtype="str")
-                             for c in KEY_COLUMNS})
+        keys = pd.DataFrame(
+            {c: frame[c] if c in frame else pd.Series("", index=frame.index, dtype="str") for c in KEY_COLUMNS}
+        )
 
         def batches(size: int) -> Iterator[pd.DataFrame]:
             for start in range(0, len(frame), size):
@@ -150,6 +151,7 @@ def _read_table(cfg: CatalogConfig, fmt: str) -> tuple[pd.DataFrame, str | None]
 def read_catalog(cfg: CatalogConfig) -> RawCatalog:
     fmt = cfg.format or ("sql" if cfg.path is None else _by_suffix(cfg.path))
     source = str(cfg.path or "sql")
+    enc: str | None
     if fmt in ("csv", "tsv") or fmt in PLATFORMS:
         assert cfg.path is not None  # config requires a path unless the catalog is a database URL
         delim = cfg.delimiter or ("\t" if fmt == "tsv" else None)
@@ -212,8 +214,9 @@ def _streamed(cfg: CatalogConfig, file: DelimitedFile, fmt: str) -> RawCatalog:
             start += len(frame)
             yield frame
 
-    return RawCatalog(source=str(cfg.path), format=fmt, rows=len(keys), keys=keys, _batches=batches,
-                      encoding=file.encoding)
+    return RawCatalog(
+        source=str(cfg.path), format=fmt, rows=len(keys), keys=keys, _batches=batches, encoding=file.encoding
+    )
 
 
 def _platform_streamed(cfg: CatalogConfig, file: DelimitedFile, platform: str) -> RawCatalog | None:
@@ -266,8 +269,15 @@ def _platform_streamed(cfg: CatalogConfig, file: DelimitedFile, platform: str) -
     if cfg.columns:  # the columns every chunk has, from the first product's
         first = next(file.batches(max(int(cuts[0]), 1)), None)
         _check_renames(cfg, list(canonical(first, 0).columns) if first is not None else [])
-    return RawCatalog(source=str(cfg.path), format=platform, rows=len(plan.keys), keys=plan.keys,
-                      _batches=batches, encoding=file.encoding, issues=plan.issues)
+    return RawCatalog(
+        source=str(cfg.path),
+        format=platform,
+        rows=len(plan.keys),
+        keys=plan.keys,
+        _batches=batches,
+        encoding=file.encoding,
+        issues=plan.issues,
+    )
 
 
 def _detect_platform(columns: list[str]) -> str | None:

@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -67,11 +68,9 @@ def _quote_identifier(name: str) -> str:
 def _read_sqlite(cfg) -> tuple[list[str], list[tuple]]:
     path = Path(cfg.path)
     if not path.is_file():
-        raise SourceError(
-            f"{path}: file not found", hint="check [catalog] path (relative to the config file)"
-        )
+        raise SourceError(f"{path}: file not found", hint="check [catalog] path (relative to the config file)")
     query, table = _statement(cfg)
-    sql = query or f"SELECT * FROM {_quote_identifier(table)}"
+    sql = query or f"SELECT * FROM {_quote_identifier(table or '')}"
     try:
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
@@ -136,9 +135,7 @@ def _read_url(cfg) -> tuple[list[str], list[tuple]]:
             hint="write it as dialect+driver://user:${PASSWORD_VAR}@host:port/database",
         ) from None
     secrets = [s for s in (url.password, text) if s]
-    if (
-        url.drivername == "postgresql"
-    ):  # SQLAlchemy's default driver is psycopg2; the extra installs psycopg 3
+    if url.drivername == "postgresql":  # SQLAlchemy's default driver is psycopg2; the extra installs psycopg 3
         url = url.set(drivername="postgresql+psycopg")
     port = f":{url.port}" if url.port else ""
     shown = f"{url.drivername}://{url.host or ''}{port}/{url.database or ''}"  # no user, password or query
@@ -155,10 +152,11 @@ def _read_url(cfg) -> tuple[list[str], list[tuple]]:
         raise SourceError(f"{shown}: no database driver for this URL: {scrub(e)}", hint=EXTRA_HINT) from None
     except sa.exc.ArgumentError as e:
         raise SourceError(f"{shown}: {scrub(e)}", hint="check [catalog] url") from None
+    statement: Any
     if query:
         statement = sa.text(query)
     else:
-        schema, _, name = table.rpartition(".")
+        schema, _, name = (table or "").rpartition(".")
         statement = sa.select(sa.text("*")).select_from(sa.table(name, schema=schema or None))
     try:
         with engine.connect() as conn:
@@ -166,9 +164,7 @@ def _read_url(cfg) -> tuple[list[str], list[tuple]]:
             return list(result.keys()), [tuple(r) for r in result.fetchall()]
     except sa.exc.DBAPIError as e:
         reason = scrub(getattr(e, "orig", None) or e)
-        raise SourceError(
-            f"{shown}: cannot read the catalog: {reason}", hint="check [catalog] url and query"
-        ) from None
+        raise SourceError(f"{shown}: cannot read the catalog: {reason}", hint="check [catalog] url and query") from None
     except sa.exc.SQLAlchemyError as e:
         raise SourceError(
             f"{shown}: cannot read the catalog: {scrub(e)}", hint="check [catalog] url and query"

@@ -129,13 +129,15 @@ def to_canonical(raw: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     out["status"] = text("Published").map(PUBLISHED).astype("str")
     out["product_type"] = _first_category(text("Categories"))
     if weight_cols:
-        unit = WEIGHT_UNITS.get(_WEIGHT.match(weight_cols[0].strip()).group(1).lower())
+        weight = _WEIGHT.match(weight_cols[0].strip())
+        assert weight is not None  # weight_cols holds only the headers this pattern matched
+        unit = WEIGHT_UNITS.get(weight.group(1).lower())
         out["shipping_weight"] = text(weight_cols[0])
         out["shipping_weight_unit"] = pd.Series(unit, index=raw.index, dtype="str").where(
             out["shipping_weight"].notna()
         )
 
-    numbers = sorted({int(_ATTRIBUTE.match(" ".join(c.split())).group(1)) for c in attribute_cols})
+    numbers = sorted({int(m.group(1)) for c in attribute_cols if (m := _ATTRIBUTE.match(" ".join(c.split())))})
     pairs = [(text(f"Attribute {n} name"), text(f"Attribute {n} value(s)")) for n in numbers]
     attrs = attribute_columns(pairs, reserved=raw.columns)
     for col, values in attrs.items():
