@@ -7,10 +7,13 @@ traced back; rows naming SKUs the catalog lacks are reported, never silently ign
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from feedsync.catalog import MAX_AMOUNT, MAX_QUANTITY, clean_text, derive_availability
 from feedsync.config import ChannelConfig, StockConfig
@@ -54,6 +57,23 @@ def _read_override(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+def _numbers(text: pd.Series) -> pd.Series:
+    """Text as float64 (NaN where not a number). Arrow's cast when every value parses (the usual
+    file, millions of rows), pandas' coercing parser otherwise."""
+    try:
+        values = pc.cast(pa.array(text, type=pa.large_string()), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pd.to_numeric(text, errors="coerce")
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=text.index)
+
+
+def _bad_stock_message(file: str, hit: pd.DataFrame) -> pd.Series:
+    return (
+        file + " row " + hit["row"].astype("str") + ": needs a sku, a location and a whole quantity >= 0; "
+        "got quantity '" + hit["quantity"].fillna("") + "'"
+    )
+
+
 def _issue_view(frame: pd.DataFrame) -> pd.DataFrame:
     """issues_where expects `_row` and `id`: the override file's row and SKU."""
     return frame.assign(_row=frame["row"], id=frame["sku"].fillna(""))
@@ -63,7 +83,7 @@ def load_stock(cfg: StockConfig) -> Stock:
     parts, issues = [], []
     for order, path in enumerate(cfg.files):
         f = _read_override(path, ("sku", "location", "quantity"))
-        qty = pd.to_numeric(f["quantity"], errors="coerce")
+        qty = _numbers(f["quantity"])
         bad = f["sku"].isna() | f["location"].isna() | qty.isna() | (qty != np.floor(qty.fillna(0))) | (qty < 0)
         bad |= qty.abs() > MAX_QUANTITY
         view = _issue_view(f)
@@ -74,8 +94,7 @@ def load_stock(cfg: StockConfig) -> Stock:
                 code="invalid-override",
                 field="quantity",
                 value=f["quantity"],
-                message=path.name + " row " + f["row"].astype("str") + ": needs a sku, a location and a whole "
-                "quantity >= 0; got quantity '" + f["quantity"].fillna("") + "'",
+                message=partial(_bad_stock_message, path.name),  # worded for the flagged rows only
             )
         )
         f = f.loc[~bad].assign(quantity=qty[~bad].astype("Int64"), order=order)
@@ -98,7 +117,8 @@ def load_stock(cfg: StockConfig) -> Stock:
     online_rows = rows if cfg.online_includes_stores else rows.loc[~is_store]
     online = online_rows.groupby("sku", sort=False)["quantity"].sum().astype("Int64")
     # A SKU stocked only in stores has zero online stock (not "unknown").
-    only_store = pd.Index(rows.loc[is_store, "sku"].unique()).difference(online.index)
+    store_skus = rows.loc[is_store, "sku"].drop_duplicates()
+    only_store = pd.Index(store_skus[~isin(store_skus, online.index)])
     online = pd.concat([online, pd.Series(0, index=only_store, dtype="Int64")])
     return Stock(
         rows=rows, online=online, stores=rows.loc[is_store].reset_index(drop=True), issues=concat_issues(issues)
