@@ -406,7 +406,13 @@ def _run(
                 issues.extend(got.issues)
                 provenance.extend(got.provenance)
                 excluded_parts.extend(got.excluded)
-            events.emit("batch", batch=number, rows=done, seconds=round(time.perf_counter() - t_batch, 4))
+            events.emit(
+                "batch",
+                batch=number,
+                rows=done,
+                seconds=round(time.perf_counter() - t_batch, 4),
+                peak_rss_mib=_peak_rss(),
+            )
             if number == 1:
                 _checkpoint("write")
             if progress:
@@ -521,6 +527,13 @@ class _Found:
     issues: list[pd.DataFrame] = field(default_factory=list)
     provenance: list[pd.DataFrame] = field(default_factory=list)
     excluded: list[pd.DataFrame] = field(default_factory=list)
+
+
+def _peak_rss() -> int:
+    """Peak resident memory of this process so far, in MiB (for the batch log line)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def _workers(channels: int) -> int:
