@@ -359,3 +359,17 @@ def test_random_unicode_never_breaks_google_xml_or_meta_csv(tmp_path_factory, te
         assert rows_back[row["id"]]["title"] == title
         assert rows_back[row["id"]]["description"] == description
         assert amazon[row["id"]] == {"title": title, "description": description}
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7])
+def test_utf8_detection_across_read_chunks(tmp_path, monkeypatch, chunk):
+    """Multi-byte characters cut by the detector's read chunks are still valid UTF-8; a file
+    cut inside a character, or holding a stray Latin-1 byte, is not."""
+    import feedsync.sources.encoding as encoding
+
+    monkeypatch.setattr(encoding, "_CHUNK", chunk)
+    text = "id,title\nA,Høyfjell naïve 😀 €\n".encode()
+    cases = {"whole.csv": (text, "utf-8"), "cut.csv": (text[:-3], "cp1252"), "stray.csv": (text + b"\xe9\n", "cp1252")}
+    for name, (data, expected) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert encoding.detect_encoding(tmp_path / name) == expected, name
