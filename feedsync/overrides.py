@@ -74,6 +74,13 @@ def _bad_stock_message(file: str, hit: pd.DataFrame) -> pd.Series:
     )
 
 
+def _unknown_sku_message(what: str, hit: pd.DataFrame) -> pd.Series:
+    return (
+        hit["source"] + " row " + hit["row"].astype("str") + ": " + what + " for SKU '" + hit["sku"]
+        + "', which is not in the catalog; the row is not used"
+    )  # fmt: skip
+
+
 def _issue_view(frame: pd.DataFrame) -> pd.DataFrame:
     """issues_where expects `_row` and `id`: the override file's row and SKU."""
     return frame.assign(_row=frame["row"], id=frame["sku"].fillna(""))
@@ -203,14 +210,7 @@ def unknown_skus(catalog_ids: pd.Index, stock: Stock, prices: Prices) -> pd.Data
                 code="unknown-sku",
                 field="sku",
                 value=frame["sku"],
-                message=frame["source"]
-                + " row "
-                + frame["row"].astype("str")
-                + ": "
-                + what
-                + " for SKU '"
-                + frame["sku"]
-                + "', which is not in the catalog; the row is not used",
+                message=partial(_unknown_sku_message, what),  # worded for the flagged rows only
             )
         )
     return concat_issues(out)
