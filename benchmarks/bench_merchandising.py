@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         batch.index = pd.RangeIndex(done, done + len(batch))
         norm = normalise(batch, config.defaults)
         p = norm.frame.join(fam)
-        online, _ = apply_stock(p, stock)
+        online = apply_stock(p, stock)
         read_norm += time.perf_counter() - t_read
         for c in [] if args.baseline else config.enabled_channels():
             t0 = time.perf_counter()

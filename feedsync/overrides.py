@@ -216,16 +216,26 @@ def unknown_skus(catalog_ids: pd.Index, stock: Stock, prices: Prices) -> pd.Data
     return concat_issues(out)
 
 
-def apply_stock(catalog: pd.DataFrame, stock: Stock) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Online quantity from the stock files replaces the catalog's; returns (copy, provenance)."""
+def apply_stock(catalog: pd.DataFrame, stock: Stock) -> pd.DataFrame:
+    """Online quantity from the stock files replaces the catalog's, in a copy. Where each value
+    came from is stock_provenance(): the stock rows are kept, so it is built only when asked."""
     out = catalog.copy()
     if not len(stock.online):
-        return out, _no_provenance()
+        return out
     override = out["id"].map(stock.online)
     has = override.notna()
     out["quantity"] = override.where(has, out["quantity"]).astype("Int64")
     out["availability"] = derive_availability(out["availability_source"], out["quantity"])
-    touched = stock.rows.loc[isin(stock.rows["sku"], out.loc[has, "id"])]
+    return out
+
+
+def stock_provenance(stock: Stock, skus: pd.Series) -> pd.DataFrame:
+    """Provenance of the online quantity of `skus` (the catalog products the run kept): the stock
+    file and row of every location that went into it."""
+    if not len(stock.online):
+        return _no_provenance()
+    stocked = skus[isin(skus, stock.online.index)]
+    touched = stock.rows.loc[isin(stock.rows["sku"], stocked)]
     prov = pd.DataFrame(
         {
             "sku": touched["sku"],
@@ -235,7 +245,7 @@ def apply_stock(catalog: pd.DataFrame, stock: Stock) -> tuple[pd.DataFrame, pd.D
             "row": touched["row"],
         }
     )
-    return out, prov[PROVENANCE_COLUMNS]
+    return prov[PROVENANCE_COLUMNS].reset_index(drop=True)
 
 
 def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -> tuple[pd.DataFrame, pd.DataFrame]:

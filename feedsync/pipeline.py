@@ -44,7 +44,14 @@ from feedsync.lock import OutputLock, pid_alive
 from feedsync.markets import Market, market_folder, markets_for
 from feedsync.merchandising import Merchandising, feed_key
 from feedsync.output import DELTA_DIR, FeedFile, PendingFile, commit_all, dumps, manifest, write_atomic
-from feedsync.overrides import PROVENANCE_COLUMNS, apply_stock, load_prices, load_stock, unknown_skus
+from feedsync.overrides import (
+    PROVENANCE_COLUMNS,
+    apply_stock,
+    load_prices,
+    load_stock,
+    stock_provenance,
+    unknown_skus,
+)
 from feedsync.resources import channel_spec
 from feedsync.rules import load_rules
 from feedsync.sources import read_catalog
@@ -73,7 +80,6 @@ class RunResult:
     feeds: list[FeedFile] = field(default_factory=list)
     manifest: dict | None = None
     out_dir: Path | None = None
-    provenance: pd.DataFrame | None = None
     run_id: str = ""
     mode: str = "full"  # full | delta (a build); validate runs are "full"
     published: bool | None = None  # None: nothing to publish (validate); False: the gate refused
@@ -82,6 +88,20 @@ class RunResult:
     lock_taken_over: dict | None = None  # a stale lock left by a dead build, replaced
     frames: dict[str, pd.DataFrame] | None = None  # collect=True: per feed items as text, indexed by key
     merchandising: Merchandising | None = None  # rules, policies and what they did (preview, explain)
+    provenance_parts: list[pd.DataFrame] = field(default_factory=list, repr=False)
+    stock_provenance: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    @property
+    def provenance(self) -> pd.DataFrame:
+        """Where overridden and merchandised values came from: sku, channel, field, source, row.
+        Built on first use: for a big catalog with a stock file it has millions of rows."""
+        if not hasattr(self, "_provenance"):
+            parts = [self.stock_provenance()] if self.stock_provenance else []
+            parts += [p for p in self.provenance_parts if len(p)]
+            self._provenance = (
+                pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PROVENANCE_COLUMNS)
+            )
+        return self._provenance
 
     @property
     def refused(self) -> bool:
@@ -333,7 +353,7 @@ def _run(
                         override_issues=override_issues,
                     )
                     p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
-                    online, prov = apply_stock(p, stock)
+                    online = apply_stock(p, stock)
                     yield _Batch(
                         number=number,
                         end=start,
@@ -342,7 +362,6 @@ def _run(
                         left_out=len(norm.excluded) + int(drop.sum()),  # by catalog errors, from every channel
                         issues=norm.issues,
                         excluded=excluded,
-                        provenance=prov,
                     )
 
         batches = catalog_batches()
@@ -351,7 +370,6 @@ def _run(
             number, online, shared_checks, left_out, done = b.number, b.online, b.shared_checks, b.left_out, b.end
             issues.append(b.issues)
             excluded_parts.append(b.excluded)
-            provenance.append(b.provenance)
             merch.bind(online.columns)  # once, before the channels run side by side
 
             def one_channel(
@@ -466,7 +484,8 @@ def _run(
         report=report,
         feeds=feeds,
         out_dir=out_dir,
-        provenance=pd.concat(provenance, ignore_index=True) if provenance else None,
+        provenance_parts=provenance,
+        stock_provenance=partial(stock_provenance, stock, _kept_skus(unique_ids, excluded)),
         run_id=events.run_id,
         mode="delta" if options.delta else "full",
         merchandising=merch,
@@ -492,7 +511,6 @@ class _Batch:
     left_out: int
     issues: pd.DataFrame
     excluded: pd.DataFrame
-    provenance: pd.DataFrame
 
 
 T = TypeVar("T")
@@ -859,6 +877,12 @@ def _sweep_temporaries(out_dir: Path) -> None:
             pid = path.name.rsplit(".", 2)[-2]
             if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
                 path.unlink(missing_ok=True)
+
+
+def _kept_skus(ids: pd.Series, excluded: pd.DataFrame) -> pd.Series:
+    """Catalog SKUs that passed the catalog checks (a later duplicate row leaves its SKU's first row in)."""
+    gone = excluded.loc[(excluded["channel"] == "") & (excluded["codes"] != "duplicate-id"), "sku"]
+    return ids[~isin(ids, gone)] if len(gone) else ids
 
 
 FILTER_CODES = ("excluded-by-rule", "excluded-by-stock-policy")

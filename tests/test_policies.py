@@ -73,7 +73,7 @@ def _stocked(tmp_path: Path):
                     encoding="utf-8")
     stock = load_stock(StockConfig(files=(path,), stores=("store-1",)))
     frame = _frame(id=["A", "B", "C", "D"], price=["10"] * 4, quantity=["99", "99", "99", "6"])
-    online, _ = apply_stock(frame, stock)
+    online = apply_stock(frame, stock)
     return stock, online
 
 
