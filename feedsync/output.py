@@ -12,7 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -45,15 +45,16 @@ class PendingFile:
                 f"cannot write to {final.parent}: {e.strerror}", hint="check the --out folder exists and is writable"
             ) from None
         self._hash = hashlib.sha256()
-        self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0) if compress else None
+        self._out = _Hashing(self._raw, self._hash)  # hashed as written: no second read at the end
+        self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._out, mtime=0) if compress else None
         self.size = 0
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         try:
             if self._gz is not None:
                 self._gz.write(data)
             else:
-                self._raw.write(data)
+                self._out.write(data)
         except OSError as e:
             raise OutputError(f"cannot write {self.final}: {e.strerror}", hint="check free disk space") from None
 
@@ -65,9 +66,8 @@ class PendingFile:
         os.fsync(self._raw.fileno())
         self._raw.close()
         self.size = self.tmp.stat().st_size
-        with open(self.tmp, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                self._hash.update(chunk)
+        if self.size != self._out.size:
+            raise OutputError(f"cannot write {self.final}: short write", hint="check free disk space")
 
     @property
     def sha256(self) -> str:
@@ -82,6 +82,23 @@ class PendingFile:
                 self._raw.close()
         finally:
             self.tmp.unlink(missing_ok=True)
+
+
+class _Hashing:
+    """A binary file that hashes what goes through it (SHA-256 releases the GIL on big
+    buffers, so the hashing overlaps with other threads' work)."""
+
+    def __init__(self, raw: BinaryIO, digest: Any) -> None:
+        self.raw, self.digest, self.size = raw, digest, 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.digest.update(data)
+        n = self.raw.write(data)
+        self.size += memoryview(data).nbytes
+        return n
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 def write_atomic(path: Path, data: bytes) -> None:
