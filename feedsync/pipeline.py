@@ -355,7 +355,7 @@ def _run(
                     )
                     p = fill_url_templates(p.loc[~drop].join(fam), config.defaults)
                     online = apply_stock(p, stock)
-                    yield _Batch(
+                    made = _Batch(
                         number=number,
                         end=start,
                         online=online,
@@ -364,6 +364,7 @@ def _run(
                         issues=norm.issues,
                         excluded=excluded,
                     )
+                yield made  # outside the stage: its time is this batch's, not the channels'
 
         batches = catalog_batches()
         for b in _prefetch(batches) if pool is not None else batches:
