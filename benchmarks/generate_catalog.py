@@ -1389,7 +1389,7 @@ def to_parquet_table(catalog: pa.Table, typed: dict) -> pa.Table:
     return pa.table(cols, schema=PARQUET_SCHEMA)
 
 
-FALLBACK_TOML = """\
+CORE_TOML = """\
 [catalog]
 path = "{catalog}"
 
@@ -1433,25 +1433,17 @@ lead_time_to_ship_max_days = 2
 
 
 def write_config(out: Path, catalog_name: str, n: int, seed: int) -> None:
-    """feedsync.toml for the generated files, in the layout of examples/feedsync.toml.
+    """feedsync.toml for the generated files: the core channels, no merchandising.
 
-    The example's file is copied when present (so the two never drift apart), with its leading
-    comment replaced and the catalog path pointed at the generated file; otherwise a copy of
-    that layout kept here is written.
+    examples/feedsync.toml is not copied: it carries the example's rules, category table, FX
+    file and markets, whose files live in examples/. run_benchmark.py --example-rules builds
+    with that merchandising pointed at the generated files instead.
     """
-    example = Path(__file__).resolve().parent.parent / "examples" / "feedsync.toml"
-    if example.is_file():
-        lines = example.read_text(encoding="utf-8").splitlines(keepends=True)
-        while lines and lines[0].lstrip().startswith("#"):
-            lines.pop(0)
-        body = "".join(lines).replace('"catalog.csv"', f'"{catalog_name}"')
-    else:
-        body = "\n" + FALLBACK_TOML.format(catalog=catalog_name)
     header = (
         f"# Synthetic catalog: benchmarks/generate_catalog.py --products {n} --seed {seed}\n"
-        "# Paths are relative to this file.\n"
+        "# Paths are relative to this file.\n\n"
     )
-    (out / "feedsync.toml").write_text(header + body, encoding="utf-8")
+    (out / "feedsync.toml").write_text(header + CORE_TOML.format(catalog=catalog_name), encoding="utf-8")
 
 
 def check_taxonomy(path: Path) -> None:
