@@ -67,3 +67,36 @@ def test_escaping_fast_paths_match_the_kernels(seed):
     assert xml_escape_arrow(a).equals(_xml_escape_all(a))
     plain = pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"[\t\r\n]+", " "))
     assert single_line_arrow(a).equals(plain)
+
+
+def _chunked_frame(values: list[str | None]):
+    """A frame as read back from a Parquet snapshot: string columns of several Arrow chunks."""
+    import pandas as pd
+
+    half = len(values) // 2
+    table = pa.Table.from_batches(
+        [pa.record_batch({"id": pa.array(v, LS), "title": pa.array(v, LS)}) for v in (values[:half], values[half:])]
+    )
+    frame = table.to_pandas(types_mapper={LS: pd.StringDtype()}.get)
+    assert isinstance(pa.array(frame["title"].array), pa.ChunkedArray)
+    return frame
+
+
+@pytest.mark.parametrize("kind", ["csv", "xml"])
+def test_writers_render_multi_chunk_columns_like_contiguous_ones(tmp_path, kind):
+    """Tombstone rows come from a Parquet snapshot whose columns hold several chunks (a delta
+    build crashed on them in replace_with_mask)."""
+    import pandas as pd
+
+    from feedsync.render.writers import DelimitedWriter, RssWriter
+
+    values = ['a, "quoted" title', "=formula", "plain", None, " lead", "line\nbreak", "é & <b>"]
+    chunked = _chunked_frame(values)
+    contiguous = pd.DataFrame({c: pd.array(values, dtype="str") for c in ("id", "title")})
+    if kind == "csv":
+        writer = DelimitedWriter("meta", "csv", tmp_path / "x.csv", columns=("id", "title"), neutralise_formulas=True)
+    else:
+        writer = RssWriter("meta", "xml", tmp_path / "x.xml", columns=("id", "title"), plain=frozenset({"title"}))
+    out = bytes(writer.render(chunked))
+    assert out == bytes(writer.render(contiguous))
+    assert (b'"a, ""quoted"" title"' if kind == "csv" else b"<title>\xc3\xa9 &amp; &lt;b&gt;</title>") in out

@@ -235,7 +235,13 @@ def int_text(s: pd.Series) -> pd.Series:
 
 
 def text_array(s: pd.Series) -> pa.Array:
-    return pa.array(s.astype("str").array).cast(pa.large_string())
+    """A column as one contiguous large_string array. A frame read from Parquet or sliced from
+    a concatenation holds several chunks; the kernels used on the result (replace_with_mask,
+    buffer views) need one."""
+    a = pa.array(s.astype("str").array)
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    return a.cast(pa.large_string())
 
 
 def _part(p: pa.Array | pd.Series | str) -> pa.Array | pa.Scalar:
