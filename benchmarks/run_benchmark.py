@@ -61,6 +61,9 @@ def with_example_rules(config: Path) -> Path:
 
 
 def measure(config: Path, extra: list[str]) -> dict:
+    """One build in a fresh process: a first run (new output folder, empty run history), so
+    repeated runs measure the same work (bench_delta.py measures builds with a history)."""
+    shutil.rmtree(config.parent / ".feedsync", ignore_errors=True)
     out = Path(tempfile.mkdtemp(prefix="feedsync-bench-"))
     cmd = [sys.executable, "-m", "feedsync", "build", "--config", str(config), "--out", str(out / "out"),
            "--now", NOW, "--quiet", *extra]
