@@ -109,9 +109,7 @@ def history(config: Config | str | Path, out_dir: str | Path = "out", *, limit: 
         return store.runs(store.target_id(Path(out_dir).resolve()), limit)
 
 
-def explain(
-    config: Config | str | Path, sku: str, *, channel: str | None = None, now: datetime | None = None
-) -> dict:
+def explain(config: Config | str | Path, sku: str, *, channel: str | None = None, now: datetime | None = None) -> dict:
     """Every output field of one product on each feed (or one channel's), its final value and
     the chain that produced it: catalog column and row, override file and row, rule, template."""
     from feedsync.introspect import explain as explain_sku

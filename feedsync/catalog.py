@@ -112,6 +112,11 @@ def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
     return out.mask(out == "")
 
 
+def _quoting(text: pd.Series, before: str, after: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """A message for the offending rows that quotes each one's source text."""
+    return lambda hit: before + text[hit.index].fillna("") + after
+
+
 def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | None = None) -> Normalised:
     """`duplicate` marks rows whose id already appeared earlier in the whole catalog."""
     f = pd.DataFrame(index=raw.index)
@@ -161,28 +166,21 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
             unreadable,
             "invalid-price",
             col,
-            lambda hit, col=col, text=text: (
-                col + " '" + text[hit.index].fillna("") + "' is not a number; write it like 19.99"
-            ),
+            _quoting(text, f"{col} '", "' is not a number; write it like 19.99"),
             value=text,
         )
         flag(
             negative.fillna(False) & ~unreadable,
             "invalid-price",
             col,
-            lambda hit, col=col, text=text: (
-                col
-                + " "
-                + text[hit.index].fillna("")
-                + (" must be above zero" if col == "price" else " must not be negative")
-            ),
+            _quoting(text, f"{col} ", " must be above zero" if col == "price" else " must not be negative"),
             value=text,
         )
         flag(
             (number >= MAX_AMOUNT).fillna(False),
             "invalid-price",
             col,
-            lambda hit, col=col, text=text: col + " " + text[hit.index].fillna("") + " is too large; check for a typo",
+            _quoting(text, f"{col} ", " is too large; check for a typo"),
             value=text,
         )
         f[col] = number.astype("float64").round(2)  # all-whole-number cells parse as int64
@@ -227,9 +225,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
             text.notna() & when.isna(),
             "invalid-date",
             col,
-            lambda hit, col=col, text=text: (
-                col + " '" + text[hit.index].fillna("") + "' is not an ISO 8601 date such as 2026-12-24"
-            ),
+            _quoting(text, f"{col} '", "' is not an ISO 8601 date such as 2026-12-24"),
             value=text,
         )
         f[col] = when.astype("datetime64[ns, UTC]")

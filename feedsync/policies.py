@@ -118,7 +118,7 @@ def apply_stock_policy(
             field="quantity",
             channel=channel.name,
             value=q.astype("str"),
-            message=f"out of stock: left out of {channel.name} by [channels.{channel.name}] zero_stock = \"exclude\"",
+            message=f'out of stock: left out of {channel.name} by [channels.{channel.name}] zero_stock = "exclude"',
         )
     out["availability"] = availability.astype("str")
     prov = empty_provenance()

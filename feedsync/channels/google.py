@@ -135,6 +135,12 @@ def writers(folder: Path, ctx: ChannelContext, compress: bool) -> dict:
             description=f"{TITLE} feed",
         ),
         "tsv": DelimitedWriter(
-            NAME, "tsv", folder / "products.tsv", compress, columns=COLUMNS + ctx.extra_columns, delimiter="\t", single_line=True
+            NAME,
+            "tsv",
+            folder / "products.tsv",
+            compress,
+            columns=COLUMNS + ctx.extra_columns,
+            delimiter="\t",
+            single_line=True,
         ),
     }

@@ -394,8 +394,9 @@ def concat_rows(*parts: Any, skip_missing: bool = False) -> pa.Array:
         ends[0] = 0
         np.cumsum(counts, out=ends[1:])
         row_offsets = offsets[ends]
-    validity = None if valid is None or valid.all() else pa.array(valid).buffers()[1]
-    nulls = 0 if validity is None else int(n - valid.sum())
+    validity, nulls = None, 0
+    if valid is not None and not valid.all():
+        validity, nulls = pa.array(valid).buffers()[1], int(n - valid.sum())
     data = taken.buffers()[2] or pa.py_buffer(b"")
     return pa.Array.from_buffers(
         pa.large_string(), n, [validity, pa.py_buffer(np.ascontiguousarray(row_offsets)), data], null_count=nulls

@@ -25,9 +25,7 @@ def read(cfg) -> pd.DataFrame:
     """
     path = Path(cfg.path) if cfg.path is not None else None
     if path is None or not path.exists():
-        raise SourceError(
-            f"{path}: file not found", hint="check [catalog] path (relative to the config file)"
-        )
+        raise SourceError(f"{path}: file not found", hint="check [catalog] path (relative to the config file)")
     try:
         import openpyxl  # noqa: F401  (pandas' engine for .xlsx)
     except ImportError:
@@ -49,9 +47,7 @@ def read(cfg) -> pd.DataFrame:
                 f"{path}: the workbook has no sheet named {sheet!r}",
                 hint=f"set [catalog] sheet to one of: {', '.join(repr(n) for n in names)}",
             )
-        frame = pd.read_excel(
-            book, sheet_name=sheet, header=0, dtype=object, keep_default_na=False, na_values=[]
-        )
+        frame = pd.read_excel(book, sheet_name=sheet, header=0, dtype=object, keep_default_na=False, na_values=[])
     frame = frame.replace("", None)
     unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ") and frame[c].isna().all()]
     frame = frame.drop(columns=unnamed)

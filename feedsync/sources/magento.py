@@ -213,9 +213,7 @@ def _wide(long: pd.DataFrame, n: int) -> dict[str, pd.Series]:
     """One column per key, aligned with positions 0..n-1."""
     out = {}
     for key, part in long.groupby("key", sort=False):
-        out[key] = pd.Series(part["value"].to_numpy(), index=part["row"].to_numpy(), dtype="str").reindex(
-            range(n)
-        )
+        out[key] = pd.Series(part["value"].to_numpy(), index=part["row"].to_numpy(), dtype="str").reindex(range(n))
     return out
 
 
@@ -241,9 +239,7 @@ def _variations(cells: pd.Series, sku: pd.Series, configurable: pd.Series) -> tu
     items, owner = split_items(cells, "|")
     long = _key_values(items)
     child = long[long["key"] == "sku"].set_index("row")["value"]
-    child_parent = pd.Series(
-        sku.to_numpy()[owner[child.index.to_numpy()]], index=child.to_numpy(), dtype="str"
-    )
+    child_parent = pd.Series(sku.to_numpy()[owner[child.index.to_numpy()]], index=child.to_numpy(), dtype="str")
     child_parent = child_parent[~child_parent.index.duplicated()]
     attrs = {}
     for key, part in long[long["key"] != "sku"].groupby("key", sort=False):
@@ -267,9 +263,7 @@ def _deepest_category(categories: pd.Series) -> pd.Series:
     chosen = paths.iloc[pick["order"].to_numpy()].str.replace(r"^[^/]*/", "", regex=True)
     chosen = chosen.str.replace(r"[ \t]*/[ \t]*", " > ", regex=True)
     return clean_text(
-        pd.Series(chosen.to_numpy(), index=pick["row"].to_numpy(), dtype="str").reindex(
-            range(len(categories))
-        )
+        pd.Series(chosen.to_numpy(), index=pick["row"].to_numpy(), dtype="str").reindex(range(len(categories)))
     ).set_axis(categories.index)
 
 

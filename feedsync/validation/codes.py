@@ -196,7 +196,7 @@ _CODES = [
         "excluded-by-stock-policy",
         "warning",
         "Out of stock, and the channel's stock policy leaves such products out",
-        "Nothing to do if intended (zero_stock = \"exclude\"); restock, or set zero_stock to out_of_stock or backorder.",
+        'Nothing to do if intended (zero_stock = "exclude"); restock, or set zero_stock to out_of_stock or backorder.',
     ),
     CodeInfo(
         "template-error",

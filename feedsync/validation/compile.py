@@ -351,15 +351,13 @@ def _object_column(series: pd.Series) -> _Column:
         try:
             strings = pa.array(strs, type=pa.large_string())
         except (pa.ArrowException, UnicodeError):
-            for i in np.flatnonzero(kind == _STR):
+            for i in np.flatnonzero(kind == _STR).tolist():
                 try:
                     strs[i].encode("utf-8")  # type: ignore[union-attr]
                 except UnicodeError:
                     kind[i], strs[i] = _SLOW, None
             strings = pa.array(strs, type=pa.large_string())
-    return _Column(
-        kind, strings=strings, bools=bools, ints=ints, floats=floats, objects=values, series=series
-    )
+    return _Column(kind, strings=strings, bools=bools, ints=ints, floats=floats, objects=values, series=series)
 
 
 def _is_na_scalar(v: Any) -> bool:
@@ -394,9 +392,7 @@ def _compare(values: np.ndarray, op: str, limit: int | float) -> np.ndarray:
     if near == limit:
         return ops[op](values, near)
     # The int lies strictly between two floats lo < limit < hi.
-    lo, hi = (
-        (math.nextafter(near, -math.inf), near) if near > limit else (near, math.nextafter(near, math.inf))
-    )
+    lo, hi = (math.nextafter(near, -math.inf), near) if near > limit else (near, math.nextafter(near, math.inf))
     if op in ("<", "<="):
         return np.less_equal(values, lo)
     return np.greater_equal(values, hi)
@@ -418,8 +414,8 @@ def _member(col: _Column, members: list[Any]) -> np.ndarray:
     if col.bools is not None and bools:
         hit |= col.has(_BOOL) & np.isin(col.bools, np.array(bools, dtype=bool))
     if col.ints is not None and numbers:
-        whole = {int(m) for m in numbers if isinstance(m, int) or m.is_integer()}
-        whole = [m for m in whole if _INT64_MIN <= m <= _INT64_MAX]
+        ints = {int(m) for m in numbers if isinstance(m, int) or m.is_integer()}
+        whole = [m for m in ints if _INT64_MIN <= m <= _INT64_MAX]
         if whole:
             hit |= col.has(_INT) & np.isin(col.ints, np.array(whole, dtype=np.int64))
     if col.floats is not None and numbers:
@@ -486,9 +482,7 @@ def _compile_property(name: str, schema: Any, channel: str) -> _Property:
             raise ValueError(f"{where}: pattern {schema['pattern']!r} is not a valid regex: {e}") from None
     code = schema.get("x-code")
     if code is not None and code not in CODES:
-        raise ValueError(
-            f"{where}: x-code {code!r} is not a declared issue code (feedsync/validation/codes.py)"
-        )
+        raise ValueError(f"{where}: x-code {code!r} is not a declared issue code (feedsync/validation/codes.py)")
     severity = schema.get("x-severity")
     if severity is not None and severity not in ("error", "warning"):
         raise ValueError(f"{where}: x-severity must be 'error' or 'warning', not {severity!r}")
@@ -702,9 +696,7 @@ class CompiledSchema:
             emit(
                 "const",
                 eligible & ~_member(col, [schema["const"]]),
-                _ValueMessage(
-                    rule.name, f"must be {_fmt(schema['const'])}; {self.channel} accepts only that value"
-                ),
+                _ValueMessage(rule.name, f"must be {_fmt(schema['const'])}; {self.channel} accepts only that value"),
             )
         if "enum" in schema:
             allowed = ", ".join(_fmt(v) for v in schema["enum"][:_ENUM_SHOWN])

@@ -70,11 +70,10 @@ def issues_where(
     if not mask.any():
         return empty_issues()
     hit = frame.loc[mask]
-    if callable(value):
-        value = pd.Series(value(hit), index=hit.index).reindex(frame.index)
+    values = pd.Series(value(hit), index=hit.index).reindex(frame.index) if callable(value) else value
     if callable(message):
         message = pd.Series(message(hit), index=hit.index).reindex(frame.index)
-    raw = hit[field] if value is None and field in hit else (value[mask] if value is not None else None)
+    raw = hit[field] if values is None and field in hit else (values[mask] if values is not None else None)
     if raw is None:
         shown = pd.Series("", index=hit.index, dtype="str")
     else:
@@ -108,5 +107,10 @@ def issue_records(frame: pd.DataFrame) -> list[Issue]:
     """Issues as objects; through pandas' JSON writer, far faster than to_dict on many rows."""
     if not len(frame):
         return []
-    recs = orjson.loads(frame[ISSUE_COLUMNS].to_json(orient="records", force_ascii=False))
-    return [Issue(**{k: ("" if v is None and k != "row" else v) for k, v in rec.items()}) for rec in recs]
+    recs: list[dict[str, Any]] = orjson.loads(frame[ISSUE_COLUMNS].to_json(orient="records", force_ascii=False))
+    return [Issue(**_blank_nulls(rec)) for rec in recs]
+
+
+def _blank_nulls(rec: dict[str, Any]) -> dict[str, Any]:
+    """Missing text fields read back as "" (the row number stays None)."""
+    return {k: ("" if v is None and k != "row" else v) for k, v in rec.items()}
