@@ -133,6 +133,29 @@ def test_rows_deltas_pass_the_checker_and_tombstone_removed_products(delta_build
     assert all(r["price"] == "35.00 USD" for r in local)
 
 
+def test_tombstones_from_a_snapshot_of_many_batches(tmp_path, checker):
+    """Batches of two rows: the snapshot has several row groups, so the rows the tombstones are
+    read from hold several Arrow chunks (a 1,000,000-product delta crashed on exactly that)."""
+    project = tmp_path / "core"
+    shutil.copytree(CORE, project, ignore=shutil.ignore_patterns(".feedsync"))
+    config = project / "feedsync.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[output]\nbatch_size = 2\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert feedsync.build(config, out, now=NOW).published
+    _edit_core(project)  # removes BOOK (third batch); TEE-M (second batch) goes too
+    catalog = project / "catalog.csv"
+    catalog.write_text(
+        "".join(line for line in catalog.read_text(encoding="utf-8").splitlines(True) if not line.startswith("TEE-M,")),
+        encoding="utf-8",
+    )
+    result = feedsync.build(config, out, now=day(1), delta=True, force=True)  # 2 of a few items: a big drop
+    assert result.published and result.changes["meta"]["tombstones"] == 2
+    assert conformance_errors(checker, out / "manifest.json") == []
+    meta = {r["id"]: r for r in csv.DictReader(io.StringIO((out / "delta" / "meta" / "products.csv").read_text()))}
+    assert meta["BOOK"]["title"] == "The Long Winter (First Edition)"
+    assert meta["BOOK"]["availability"] == meta["TEE-M"]["availability"] == "out of stock"
+
+
 def test_delta_manifest_marks_delta_feeds_and_keeps_the_full_feeds(delta_build):
     result, out, _ = delta_build
     doc = manifest(out)
