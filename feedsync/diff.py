@@ -7,7 +7,11 @@ A side of the comparison is one of:
 - a finished build's output folder (the feed files its manifest lists).
 
 Both sides become, per channel, a frame of text columns indexed by item key; the comparison
-is vectorised per column and builds records only for the items that differ.
+is vectorised per column and builds records only for the items that differ. The common case,
+the last published run against the catalog, never holds every item: each batch of the catalog
+is compared with the run's item set by the hashes builds record, and only the items that differ
+are compared field by field with the run's snapshot (a 1,000,000-product catalog held
+every item of both sides, about 9 GiB, before).
 """
 
 from __future__ import annotations
@@ -19,15 +23,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from feedsync.config import Config
-from feedsync.delta import KEY_SEP, show_key
+from feedsync.delta import GROUPS, KEY_SEP, item_keys, show_key
 from feedsync.errors import SourceError
-from feedsync.state import StateError, StateStore, read_snapshot
+from feedsync.state import FeedRun, ItemState, StateError, StateStore, group_hashes, read_snapshot, text_table
 
 
 @dataclass
@@ -114,8 +119,10 @@ def _value(v: Any) -> str | None:
 # -- sides -------------------------------------------------------------------------------------
 
 
-def published_frames(config: Config, out_dir: Path, channels: list[str] | None) -> tuple[str, dict[str, pd.DataFrame]]:
-    """The last published run of each feed into out_dir, from the run history."""
+def _last_runs(
+    config: Config, out_dir: Path, channels: list[str] | None, *, with_items: bool = False
+) -> tuple[str, dict[str, tuple[FeedRun, ItemState | None]]]:
+    """Per feed, its last published run into out_dir (and, `with_items`, that run's item set)."""
     from feedsync.pipeline import plan_feeds
 
     path = config.state_path
@@ -124,8 +131,7 @@ def published_frames(config: Config, out_dir: Path, channels: list[str] | None) 
             f"no run history at {path}: nothing has been published from this config yet",
             hint="run `feedsync build` first, or compare two folders / configs with --old and --new",
         )
-    frames: dict[str, pd.DataFrame] = {}
-    clocks = set()
+    runs: dict[str, tuple[FeedRun, ItemState | None]] = {}
     with StateStore(path) as store:
         target = store.target_id(out_dir)
         if target is None:
@@ -136,14 +142,24 @@ def published_frames(config: Config, out_dir: Path, channels: list[str] | None) 
         chosen = [c for c in config.channels.values() if not channels or c.name in channels]
         for name in [f.key for f in plan_feeds(config, chosen)]:  # google, or google/FR per market
             last = store.last_published(target, name)
-            if last is None:
-                continue
-            clocks.add(last.run_clock)
-            snap = read_snapshot(last.snapshot)
-            if snap is None:  # pruned: ids only
-                snap = pd.DataFrame(index=store.items(target, name).keys)
-            frames[name] = snap
-    label = f"last published run into {out_dir}" + (f" ({', '.join(sorted(clocks))})" if clocks else "")
+            if last is not None:
+                runs[name] = (last, store.published_items(target, name) if with_items else None)
+        if not with_items:  # snapshots pruned: the item ids of the last run that kept a set
+            runs = {
+                name: (last, store.items(target, name) if last.snapshot is None else None)
+                for name, (last, _) in runs.items()
+            }
+    clocks = sorted({last.run_clock for last, _ in runs.values()})
+    return f"last published run into {out_dir}" + (f" ({', '.join(clocks)})" if clocks else ""), runs
+
+
+def published_frames(config: Config, out_dir: Path, channels: list[str] | None) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The last published run of each feed into out_dir, from the run history."""
+    label, runs = _last_runs(config, out_dir, channels)
+    frames: dict[str, pd.DataFrame] = {}
+    for name, (last, ids) in runs.items():
+        snap = read_snapshot(last.snapshot)
+        frames[name] = snap if snap is not None else pd.DataFrame(index=ids.keys if ids else None)
     return label, frames
 
 
@@ -283,6 +299,10 @@ def diff(
     channels: list[str] | None = None,
     now: datetime | None = None,
 ) -> DiffResult:
+    if str(old or "last") == "last" and str(new or "catalog") == "catalog":
+        streamed = diff_last_with_catalog(config, out_dir, channels, now)
+        if streamed is not None:
+            return streamed
     old_label, old_frames = side(old, config=config, out_dir=out_dir, channels=channels, now=now)
     new_label, new_frames = side(new, config=config, out_dir=out_dir, channels=channels, now=now)
     empty = pd.DataFrame(index=pd.Index([], dtype="str", name="key"))
@@ -293,3 +313,72 @@ def diff(
         b = new_frames.get(name, empty)
         result[name] = diff_frames(name, a, b)
     return DiffResult(old_label, new_label, result)
+
+
+# -- the last published run against the catalog, streamed ---------------------------------------
+
+
+class ChangedSince:
+    """An ItemSink (pipeline.run's `collect`) that keeps, per feed, only what a diff against
+    the previous item sets needs: the text of items whose hashes differ, the keys of new
+    items, and which previous items were seen. Feeds are fed from their own threads; each
+    touches only its own entries."""
+
+    def __init__(self, feeds: list[str], previous: dict[str, ItemState]) -> None:
+        self.previous = {f: previous.get(f, ItemState.empty()) for f in feeds}
+        self.seen = {f: np.zeros(len(p), dtype=bool) for f, p in self.previous.items()}
+        self.changed: dict[str, list[pd.DataFrame]] = {f: [] for f in feeds}
+        self.added: dict[str, list[pd.Series]] = {f: [] for f in feeds}
+        self.items = dict.fromkeys(feeds, 0)
+
+    def __call__(self, feed: str, channel: str, items: pd.DataFrame) -> None:
+        prev = self.previous[feed]
+        keys = item_keys(channel, items)
+        self.items[feed] += len(keys)
+        pos = prev.keys.get_indexer(pd.Index(keys, dtype="str")) if len(prev) else np.full(len(keys), -1)
+        known = pos >= 0
+        self.seen[feed][pos[known]] = True
+        self.added[feed].append(keys[~known])
+        if not known.any():
+            return
+        table = text_table(items, keys)
+        differs = known.copy()
+        differs[known] = (group_hashes(table, GROUPS[channel])[known] != prev.hashes[pos[known]]).any(axis=1)
+        if differs.any():
+            rows = table.filter(pa.array(differs))
+            self.changed[feed].append(rows.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get))
+
+    def result(self, feed: str, last: FeedRun | None) -> ChannelDiff:
+        prev = self.previous[feed]
+        out = ChannelDiff(feed, len(prev), self.items[feed])
+        out.added = [k for part in self.added[feed] for k in part.tolist()]
+        out.removed = prev.keys[~self.seen[feed]].tolist()
+        parts = [p for p in self.changed[feed] if len(p)]
+        if not parts:
+            return out
+        new = pd.concat(parts).set_index("key")
+        old = read_snapshot(last.snapshot, new.index.tolist()) if last is not None else None
+        if old is None:  # the snapshot was pruned: item ids only
+            out.fields_known = False
+            return out
+        out.changed = diff_frames(feed, old, new).changed
+        return out
+
+
+def diff_last_with_catalog(
+    config: Config, out_dir: Path, channels: list[str] | None, now: datetime | None
+) -> DiffResult | None:
+    """The last published run into out_dir against what a build would publish now, streamed
+    (see the module docstring). None when a feed's last run kept no item set to compare hashes
+    with (the caller then compares whole frames)."""
+    from feedsync.pipeline import plan_feeds, run
+
+    label, runs = _last_runs(config, out_dir, channels, with_items=True)
+    if any(items is None for _, items in runs.values()):
+        return None
+    chosen = [c for c in config.channels.values() if not channels or c.name in channels]
+    feeds = [f.key for f in plan_feeds(config, chosen)]
+    sink = ChangedSince(feeds, {name: items for name, (_, items) in runs.items() if items is not None})
+    run(config, now=now, channels=channels, collect=sink)
+    result = {name: sink.result(name, runs[name][0] if name in runs else None) for name in feeds}
+    return DiffResult(label, f"catalog of {config.path}", result)

@@ -122,6 +122,11 @@ class Feed:
         return self.channel.name
 
 
+# Receives each batch of a feed's publishable items (feed key, channel name, items), from the
+# channel's worker thread: a sink keeps per-feed state only, so feeds never share it.
+ItemSink = Callable[[str, str, pd.DataFrame], None]
+
+
 def plan_feeds(config: Config, chosen: list[ChannelConfig]) -> list[Feed]:
     return [Feed(feed_key(c.name, m), c, m) for c in chosen for m in markets_for(c, config.defaults)]
 
@@ -225,12 +230,14 @@ def run(
     progress: Progress | None = None,
     options: BuildOptions | None = None,
     log: Log | None = None,
-    collect: bool = False,
+    collect: bool | ItemSink = False,
     merchandising: Merchandising | None = None,
 ) -> RunResult:
     """Build (out_dir given) or only validate (out_dir None) every enabled channel.
 
-    `collect` keeps every feed's items (as text, by item key) on the result, for diffs.
+    `collect` keeps every feed's items (as text, by item key) on the result, for diffs; or,
+    an ItemSink, hands each batch of each feed's publishable items to it instead (a diff
+    that keeps only what changed).
     `merchandising` (explain, preview): a Merchandising that traces SKUs; by default one is
     made for the run without tracing.
     """
@@ -267,7 +274,7 @@ def _run(
     progress: Progress | None,
     options: BuildOptions,
     events: _Events,
-    collect: bool,
+    collect: bool | ItemSink,
     pub: _Publication | None,
     merch: Merchandising,
 ) -> RunResult:
@@ -327,7 +334,8 @@ def _run(
             pub.prepare(plan, contexts)
             info["items"] = {key: len(o.tracker.previous) for key, o in pub.outputs.items()}
             info["modes"] = {key: o.mode for key, o in pub.outputs.items()}
-    frames: dict[str, list[pd.DataFrame]] = {f.key: [] for f in plan} if collect else {}
+    frames: dict[str, list[pd.DataFrame]] = {f.key: [] for f in plan} if collect is True else {}
+    sink: ItemSink | None = collect if callable(collect) else None
     excluded_parts: list[pd.DataFrame] = []
     provenance: list[pd.DataFrame] = []
     code_counts: dict[str, Counter] = {f.key: Counter() for f in plan}
@@ -414,8 +422,10 @@ def _run(
                         info.update(items=len(items), errors=int(errors.sum()))
                         if pub is not None:
                             info.update(pub.observe(feed.key, items))
-                        if collect:
+                        if collect is True:
                             frames[feed.key].append(_text_items(c.name, items))
+                        elif sink is not None:
+                            sink(feed.key, c.name, items)
                 return got
 
             # Channels share nothing but read-only inputs: each keeps its own writers, history
@@ -492,7 +502,7 @@ def _run(
         mode="delta" if options.delta else "full",
         merchandising=merch,
     )
-    if collect:
+    if collect is True:
         result.frames = {
             name: pd.concat(parts) if parts else pd.DataFrame(columns=["key"]).set_index("key")
             for name, parts in frames.items()

@@ -364,10 +364,25 @@ class StateStore:
                 "WHERE r.target_id = ? AND r.status = 'published' AND i.feed = ? ORDER BY i.run_seq DESC LIMIT 1",
                 (target, feed),
             ).fetchone()
-        if row is None:
-            return ItemState.empty()
+        return ItemState.empty() if row is None else self._decode(row[0], feed)
+
+    def published_items(self, target: int | None, feed: str) -> ItemState | None:
+        """The item set written by the feed's last published run itself (the run whose snapshot
+        last_published() names); None when that run wrote none."""
+        if target is None:
+            return None
+        with self._guard("reading items"):
+            row = self.db.execute(
+                "SELECT i.data FROM feed_runs f JOIN runs r ON r.seq = f.run_seq "
+                "LEFT JOIN item_sets i ON i.run_seq = f.run_seq AND i.feed = f.feed "
+                "WHERE r.target_id = ? AND r.status = 'published' AND f.feed = ? ORDER BY r.seq DESC LIMIT 1",
+                (target, feed),
+            ).fetchone()
+        return None if row is None or row[0] is None else self._decode(row[0], feed)
+
+    def _decode(self, data: bytes, feed: str) -> ItemState:
         try:
-            return decode_items(row[0])
+            return decode_items(data)
         except (pa.ArrowInvalid, KeyError, ValueError) as e:
             raise StateError(
                 f"run history {self.path}: the item set of feed {feed!r} cannot be read ({e})",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from conftest import NOW
 from nightly import day, set_catalog, shop
 from typer.testing import CliRunner
@@ -111,3 +112,64 @@ def test_diff_frames_treats_missing_values_alike():
     new = pd.DataFrame({"a": ["1", None, "x"], "b": [None, "v", "y"]}, index=["K1", "K2", "K3"], dtype="str")
     d = diff_frames("t", old, new)
     assert d.changed == [{"key": "K2", "fields": {"b": {"old": None, "new": "v"}}}]
+
+
+def _whole_frame_diff(config, out):
+    """The comparison of every item of both sides, as diff() made it before streaming."""
+    from feedsync.diff import catalog_frames, published_frames
+
+    _, old = published_frames(config, out, None)
+    _, new = catalog_frames(config, None, NOW)
+    empty = next(iter(new.values())).iloc[:0]
+    return {k: diff_frames(k, old.get(k, empty), new.get(k, empty)).to_dict() for k in dict.fromkeys([*new, *old])}
+
+
+MARKETS = """
+[[channels.google.markets]]
+feed_label = "US"
+country = "US"
+
+[[channels.google.markets]]
+feed_label = "CA"
+country = "CA"
+id_suffix = "-CA"
+"""
+
+
+@pytest.mark.parametrize("extra", ["", MARKETS], ids=["one market", "two google markets"])
+def test_the_streamed_diff_equals_the_whole_frame_comparison(tmp_path, extra):
+    from feedsync.diff import diff_last_with_catalog
+
+    before = {f"S{i:02d}": {"price": f"{10 + i}.00"} for i in range(12)}
+    after = {k: dict(v) for k, v in before.items() if k not in ("S03", "S07")}  # two removed
+    after["S01"]["title"] = "Renamed Tee"  # content
+    after["S02"]["price"] = "99.00"  # price only
+    after["S05"]["quantity"] = "0"  # stock only
+    after["S20"] = {}  # added
+    cfg = shop(tmp_path / "shop", before, extra=extra)
+    out = tmp_path / "out"
+    feedsync.build(cfg, out, now=NOW)
+    set_catalog(cfg, after)
+    config = feedsync.load_config(cfg)
+    streamed = diff_last_with_catalog(config, out, None, NOW)
+    assert streamed is not None  # the history keeps item sets: the streamed comparison ran
+    got = {k: v.to_dict() for k, v in streamed.channels.items()}
+    assert got == _whole_frame_diff(config, out)
+    google = got["google/CA" if extra else "google"]
+    assert google["counts"] == {"added": 1, "removed": 2, "changed": 3}
+    assert set(google["changed_fields"]) >= {"title", "price", "availability"}
+
+
+def test_the_streamed_diff_falls_back_without_an_item_set(tmp_path, monkeypatch):
+    """A history whose last run kept no item set (an older history) is compared whole."""
+    from feedsync.diff import diff_last_with_catalog
+    from feedsync.state import StateStore
+
+    cfg = shop(tmp_path / "shop", CATALOG)
+    out = tmp_path / "out"
+    feedsync.build(cfg, out, now=NOW)
+    set_catalog(cfg, EDITED)
+    monkeypatch.setattr(StateStore, "published_items", lambda self, target, feed: None)
+    assert diff_last_with_catalog(feedsync.load_config(cfg), out, None, NOW) is None
+    meta = feedsync.diff(cfg, out, now=NOW).channels["meta"]
+    assert (meta.added, meta.removed, len(meta.changed)) == (["E"], ["D"], 2)
