@@ -125,6 +125,28 @@ def config(template: Path, folder: Path, catalog: Path, stock: Path, prices: Pat
     return folder / "feedsync.toml"
 
 
+def measure_diff(cfg: Path, out: Path, now: str) -> dict:
+    """`feedsync diff` of the mutated catalog against the last published run."""
+    cmd = [sys.executable, "-m", "feedsync", "diff", "--config", str(cfg), "--out", str(out), "--now", now,
+           "--format", "json"]  # fmt: skip
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        stdout.seek(0)
+        stderr.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"diff failed: {stderr.read().decode()[-3000:]}")
+        doc = json.loads(stdout.read())
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "counts": {name: ch["counts"] for name, ch in doc["channels"].items()},
+    }
+
+
 def measure(cfg: Path, out: Path, now: str, *extra: str) -> dict:
     # --format json: the text report's grouped issue list costs more than the build at this size
     cmd = [sys.executable, "-m", "feedsync", "build", "--config", str(cfg), "--out", str(out), "--now", now,
@@ -192,6 +214,9 @@ def main() -> None:
     print("first full", f"{first['wall_s']:.1f} s wall, {first['cpu_s']:.1f} s cpu", flush=True)
     full_files = _size(out) - _size(out / "report.json")
     shutil.copytree(state.parent, work / "state-after-first")
+    diffed = measure_diff(v2, out, AFTER)
+    print("diff", f"{diffed['wall_s']:.1f} s wall, {diffed['cpu_s']:.1f} s cpu, {diffed['peak_rss_mib']:.0f} MiB",
+          flush=True)  # fmt: skip
     runs["nightly full build (1% changed)"] = full = measure(v2, out, AFTER)
     print("nightly full", f"{full['wall_s']:.1f} s wall, {full['cpu_s']:.1f} s cpu", flush=True)
     shutil.rmtree(state.parent)
@@ -222,6 +247,7 @@ def main() -> None:
             "full_files_bytes": full_files,
             "state_db_bytes": db_size,
             "snapshot_bytes_per_run": snap_size,
+            "diff": diffed,
         }
         args.json.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     stage_names = sorted({s for r in runs.values() for s in r["stages"]}, key=lambda s: -full["stages"].get(s, 0))
@@ -239,6 +265,10 @@ def main() -> None:
                 f"| {name} | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s ({r['user_s']:.1f} + {r['sys_s']:.1f}) | "
                 f"{r['peak_rss_mib']:.0f} MiB |"
             )
+        lines.append(
+            f"| `feedsync diff` (last published run against the changed catalog) | {diffed['wall_s']:.1f} s | "
+            f"{diffed['cpu_s']:.1f} s | {diffed['peak_rss_mib']:.0f} MiB |"
+        )
         lines += [
             "",
             f"Delta / nightly full build: **{ratio_cpu:.2f}x CPU time**, {ratio_wall:.2f}x wall time "
