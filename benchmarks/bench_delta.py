@@ -254,7 +254,7 @@ def main() -> None:
     if args.record:
         lines = [
             f"\n### Delta feeds: {args.products:,} products, {args.changed:.0%} changed ({date.today().isoformat()})\n",
-            f"Machine: {os.cpu_count()} cores shared with other jobs, Python {platform.python_version()}, "
+            f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"pandas {version('pandas')}, pyarrow {version('pyarrow')}. Command: `python benchmarks/bench_delta.py "
             f"--products {args.products} --changed {args.changed}`. Mutation: {mutation}. {args.note}\n",
             "| run | wall | user + sys CPU | peak RSS |",
