@@ -25,7 +25,7 @@ import io
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -128,8 +128,14 @@ def profile_feeds(
         items = sum(int(f.get("items", 0) or 0) for f in feeds)
         source = ", ".join(str(f.get("path", "")) for f in feeds) if len(feeds) <= 2 else f"{len(feeds)} {fmt} files"
         try:
-            table = _read_feed(paths, fmt, max(1, math.ceil(max_items / max(len(paths), 1))), items)
-            profile = _profile_table(channel, table)
+            profiler = _Profiler(channel)
+            if fmt in ("tsv", "csv"):  # every item, a block at a time
+                for path in paths:
+                    for batch in _delimited_batches(path, "\t" if fmt == "tsv" else ","):
+                        profiler.add(batch)
+            else:
+                profiler.add(_read_sample(paths, fmt, max(1, math.ceil(max_items / max(len(paths), 1)))))
+            profile = profiler.profile()
         except Exception as e:  # a missing or unreadable feed must not stop the report: say so, go on
             profiles[channel] = FeedProfile(channel, items=items, source=source, note=f"could not read {fmt}: {e}")
             continue
@@ -142,50 +148,80 @@ def profile_feeds(
 def _profile_table(
     channel: str, table: Any, *, price_column: str | None = None, availability_column: str | None = None
 ) -> FeedProfile:
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    profiler = _Profiler(channel, price_column, availability_column)
+    profiler.add(table)
+    return profiler.profile()
 
-    default_price, default_availability = _PRICE_AVAILABILITY.get(channel.split("/")[0], ("price", "availability"))
-    price_column = price_column or default_price
-    availability_column = availability_column or default_availability
-    n = table.num_rows
-    profile = FeedProfile(channel, items=n, profiled=n)
-    if not n:
+
+class _Profiler:
+    """Fill rates, availability mix and prices of a feed, added a table (or record batch) at a
+    time, so a large delimited feed is profiled block by block instead of read whole."""
+
+    def __init__(self, channel: str, price_column: str | None = None, availability_column: str | None = None):
+        default_price, default_availability = _PRICE_AVAILABILITY.get(channel.split("/")[0], ("price", "availability"))
+        self.channel = channel
+        self.price_column = price_column or default_price
+        self.availability_column = availability_column or default_availability
+        self.rows = 0
+        self.filled: dict[str, int] = {}
+        self.availability: Counter[str] = Counter()
+        self.currencies: Counter[str] = Counter()
+        self.prices: list[np.ndarray] = []
+
+    def add(self, table: Any) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = table.num_rows
+        self.rows += n
+        if not n:
+            return
+        text: dict[str, Any] = {}
+        for name in table.column_names:
+            if str(name).startswith("_"):
+                continue
+            col = table.column(name)
+            if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+                col = pc.cast(col, pa.string()) if not pa.types.is_null(col.type) else pa.nulls(n, pa.string())
+            text[str(name)] = col
+            filled = pc.sum(pc.greater(pc.utf8_length(col), 0)).as_py() or 0  # nulls count as empty
+            self.filled[str(name)] = self.filled.get(str(name), 0) + filled
+        if self.availability_column in text:
+            col = text[self.availability_column]
+            values = pc.replace_substring(pc.utf8_lower(pc.utf8_trim_whitespace(col)), " ", "_")
+            for pair in pc.value_counts(values).to_pylist():
+                if pair["values"]:
+                    self.availability[pair["values"]] += int(pair["counts"])
+        if self.price_column in text:
+            parts = pc.extract_regex(
+                text[self.price_column], r"^\s*(?P<amount>-?[0-9]+(?:\.[0-9]+)?)\s*(?P<currency>[A-Za-z]{3})?\s*$"
+            )
+            amounts = pc.drop_null(pc.struct_field(parts, "amount"))
+            self.prices.append(pc.cast(amounts, pa.float64()).to_numpy(zero_copy_only=False))
+            currencies = pc.drop_null(pc.utf8_upper(pc.struct_field(parts, "currency")))
+            for pair in pc.value_counts(currencies).to_pylist():
+                if pair["values"]:
+                    self.currencies[pair["values"]] += int(pair["counts"])
+
+    def profile(self) -> FeedProfile:
+        n = self.rows
+        profile = FeedProfile(self.channel, items=n, profiled=n)
+        if not n:
+            return profile
+        profile.fill_rates = {name: filled / n for name, filled in self.filled.items()}
+        profile.availability = dict(self.availability)
+        if self.prices:
+            profile.prices = np.concatenate(self.prices)
+        if self.currencies:
+            profile.currency = max(self.currencies.items(), key=lambda kv: kv[1])[0]
         return profile
-    text: dict[str, Any] = {}
-    for name in table.column_names:
-        if str(name).startswith("_"):
-            continue
-        col = table[name]
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            col = pc.cast(col, pa.string()) if not pa.types.is_null(col.type) else pa.nulls(n, pa.string())
-        text[str(name)] = col
-        filled = pc.sum(pc.greater(pc.utf8_length(col), 0)).as_py() or 0  # nulls count as empty
-        profile.fill_rates[str(name)] = filled / n
-    if availability_column in text:
-        values = pc.replace_substring(pc.utf8_lower(pc.utf8_trim_whitespace(text[availability_column])), " ", "_")
-        for pair in pc.value_counts(values).to_pylist():
-            if pair["values"]:
-                profile.availability[pair["values"]] = int(pair["counts"])
-    if price_column in text:
-        parts = pc.extract_regex(
-            text[price_column], r"^\s*(?P<amount>-?[0-9]+(?:\.[0-9]+)?)\s*(?P<currency>[A-Za-z]{3})?\s*$"
-        )
-        amounts = pc.drop_null(pc.struct_field(parts, "amount"))
-        profile.prices = pc.cast(amounts, pa.float64()).to_numpy(zero_copy_only=False)
-        currencies = pc.drop_null(pc.utf8_upper(pc.struct_field(parts, "currency")))
-        counts = [p for p in pc.value_counts(currencies).to_pylist() if p["values"]]
-        if counts:
-            profile.currency = str(max(counts, key=lambda p: p["counts"])["values"])
-    return profile
 
 
-def _read_feed(paths: list[Path], fmt: str, per_file: int, items: int) -> Any:
+def _read_sample(paths: list[Path], fmt: str, per_file: int) -> Any:
+    """An even sample of at most `per_file` items of each XML or Amazon JSON feed file."""
     import pyarrow as pa
 
-    if fmt in ("tsv", "csv"):
-        tables = [_read_delimited(p, "\t" if fmt == "tsv" else ",") for p in paths]
-    elif fmt == "xml":
+    if fmt == "xml":
         tables = [_read_rss(p, per_file) for p in paths]
     elif fmt == "json":
         tables = [_read_listings(p, per_file) for p in paths]
@@ -194,16 +230,20 @@ def _read_feed(paths: list[Path], fmt: str, per_file: int, items: int) -> Any:
     return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
 
 
-def _read_delimited(path: Path, delimiter: str) -> Any:
+BLOCK_BYTES = 16 << 20  # a delimited feed is profiled this many bytes at a time
+
+
+def _delimited_batches(path: Path, delimiter: str) -> Iterator[Any]:
+    """A delimited feed's rows as all-text record batches of about BLOCK_BYTES."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     with _open(path) as fh:
         header_line = fh.readline().decode("utf-8-sig")
     header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
-    return pacsv.read_csv(
+    reader = pacsv.open_csv(
         str(path),
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=16 << 20),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=delimiter == ","),
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header},
@@ -211,6 +251,8 @@ def _read_delimited(path: Path, delimiter: str) -> Any:
             quoted_strings_can_be_null=False,
         ),
     )
+    with reader:
+        yield from reader
 
 
 def _open(path: Path) -> BinaryIO:

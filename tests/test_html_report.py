@@ -234,6 +234,28 @@ def test_fill_rates_from_frames_and_feed_files(built: tuple[Path, dict[str, Any]
     assert "25%" in html and "&#9888; 25%" in html
 
 
+def test_delimited_feeds_profile_the_same_block_by_block(built, monkeypatch) -> None:
+    """A large TSV/CSV feed is profiled a block at a time; blocks of a few rows give the numbers
+    of one block holding the whole file."""
+    import feedsync.html_report as html_report
+
+    out, _ = built
+    whole = profile_feeds(out)
+    monkeypatch.setattr(html_report, "BLOCK_BYTES", 512)
+    assert len(list(html_report._delimited_batches(out / "meta" / "products.csv", ","))) > 1
+    blocks = profile_feeds(out)
+    for name in ("google", "google_local", "meta"):
+        a, b = whole[name], blocks[name]
+        assert (a.items, a.profiled, a.fill_rates, a.availability, a.currency) == (
+            b.items,
+            b.profiled,
+            b.fill_rates,
+            b.availability,
+            b.currency,
+        ), name
+        assert list(a.prices) == list(b.prices), name
+
+
 def test_price_histogram_handles_one_price_and_outliers() -> None:
     from feedsync.html_report import FeedProfile, _price_view
 
