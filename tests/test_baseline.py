@@ -111,6 +111,19 @@ def test_github_annotations_point_at_the_record_line(tmp_path, monkeypatch):
     assert text[0] == HEADER and text[5].startswith("C3,")  # line 6 (1-based) is C3's record
 
 
+def test_github_annotations_beyond_what_github_shows_end_with_a_notice(tmp_path, monkeypatch):
+    """GitHub shows 10 annotations of each kind per step: past that, a notice gives the counts."""
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    cfg = _project(tmp_path, *(product(f"G{i:02d}", gtin=BAD_GTIN) for i in range(12)))
+    lines = _cli("validate", "-c", cfg, "-f", "github", *NOW_ARG).stdout.splitlines()
+    errors = [ln for ln in lines if ln.startswith("::error ")]
+    assert len(errors) == 12 and [ln.split("::")[2].split(":")[0] for ln in errors] == [f"G{i:02d}" for i in range(12)]
+    assert lines[-1].startswith("::notice title=feedsync::12 errors and ")
+    assert "GitHub shows the first 10 of each" in lines[-1]
+    few = _project(tmp_path / "few", product("A1", gtin=BAD_GTIN))
+    assert "::notice" not in _cli("validate", "-c", few, "-f", "github", *NOW_ARG).stdout
+
+
 def test_github_and_junit_views_respect_the_baseline(tmp_path, monkeypatch):
     monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
     cfg = _project(tmp_path, product("A1"), product("B2", gtin=BAD_GTIN))

@@ -87,24 +87,43 @@ def _relative(source: str) -> str:
         return source
 
 
+# GitHub shows 10 error, 10 warning and 10 notice annotations per step (50 per job), in the
+# order printed; the rest stay in the log (actions/toolkit, docs/problem-matchers.md).
+SHOWN_PER_KIND = 10
+
+
 def github_annotations(r: Report, source: str | None = None) -> str:
     """`::error file=…,line=…::message` pointing at the catalog line where the product's record
-    starts (line 1 is the header). Stock and price file issues name their file in the message."""
+    starts (line 1 is the header). Stock and price file issues name their file in the message.
+
+    One annotation per problem: an issue found on several channels (the same code, row, SKU
+    and field) is printed once with its channels in the title, errors first, then by row, so
+    the annotations GitHub shows are the errors at the top of the file. When there are more
+    than GitHub shows, a closing notice says how many and where the full list is."""
     src = source or r.catalog.get("source", "")
     fmt = str(r.catalog.get("format", ""))
-    issues = r.issue_list()
-    rows = {i.row for i in issues if i.row is not None and i.code not in OVERRIDE_CODES}
+    _, groups = r.grouped_issues()
+    rows = {i.row for i, _ in groups if i.row is not None and i.code not in OVERRIDE_CODES}
     lines = record_lines(Path(src), fmt, rows, r.catalog.get("encoding")) if src and src != "sql" else {}
     shown = _relative(str(src)) if src and src != "sql" else ""
     out = []
-    for i in issues:
+    kinds = {"error": 0, "warning": 0}
+    for i, channels in groups:
         level = "error" if i.severity == "error" else "warning"
+        kinds[level] += 1
         props = []
         if shown and i.code not in OVERRIDE_CODES:
             props.append(f"file={_escape_property(shown)}")
             if i.row is not None and i.row in lines:
                 props.append(f"line={lines[i.row]}")
-        title = f"{i.code} ({i.channel or 'catalog'})"
+        title = f"{i.code} ({', '.join(channels) or 'catalog'})"
         props.append(f"title={_escape_property(title)}")
         out.append(f"::{level} {','.join(props)}::{_escape_annotation(f'{i.sku}: {i.message}')}")
+    if max(kinds.values()) > SHOWN_PER_KIND:
+        note = (
+            f"{kinds['error']} errors and {kinds['warning']} warnings; GitHub shows the first "
+            f"{SHOWN_PER_KIND} of each here, all of them are in this step's log above "
+            "(and in `feedsync validate --format json` or a build's report.json)"
+        )
+        out.append(f"::notice title=feedsync::{_escape_annotation(note)}")
     return "\n".join(out) + ("\n" if out else "")
