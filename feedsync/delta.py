@@ -130,7 +130,7 @@ class FeedTracker:
             self._seen = np.zeros(len(self.previous), dtype=bool)
 
     def classify(self, keys: pd.Series, hashes: np.ndarray) -> Classified:
-        pos = self.previous.keys.get_indexer(pd.Index(keys.to_numpy(), dtype="str")) if len(self.previous) else None
+        pos = self.previous.keys.get_indexer(pd.Index(keys.array, dtype="str")) if len(self.previous) else None
         n = len(keys)
         if pos is None:
             pos = np.full(n, -1)
@@ -167,7 +167,7 @@ class FeedTracker:
         when it is None (a full build); otherwise the last full send stays."""
         if not self.keys:
             return ItemState.empty()
-        keys = pd.Index(pd.concat(self.keys).to_numpy(), dtype="str")
+        keys = pd.Index(pd.concat(self.keys, ignore_index=True).array, dtype="str")  # no Python strings
         hashes = np.concatenate(self.hashes)
         if sent_now is None:
             sent = np.full(len(keys), self.now, dtype=np.int64)
