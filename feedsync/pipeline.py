@@ -334,8 +334,8 @@ def _run(
             pub.prepare(plan, contexts)
             info["items"] = {key: len(o.tracker.previous) for key, o in pub.outputs.items()}
             info["modes"] = {key: o.mode for key, o in pub.outputs.items()}
-    frames: dict[str, list[pd.DataFrame]] = {f.key: [] for f in plan} if collect is True else {}
-    sink: ItemSink | None = collect if callable(collect) else None
+    keep_all = _KeepAll([f.key for f in plan]) if collect is True else None
+    sink: ItemSink | None = keep_all if keep_all is not None else (collect if callable(collect) else None)
     excluded_parts: list[pd.DataFrame] = []
     provenance: list[pd.DataFrame] = []
     code_counts: dict[str, Counter] = {f.key: Counter() for f in plan}
@@ -422,9 +422,7 @@ def _run(
                         info.update(items=len(items), errors=int(errors.sum()))
                         if pub is not None:
                             info.update(pub.observe(feed.key, items))
-                        if collect is True:
-                            frames[feed.key].append(_text_items(c.name, items))
-                        elif sink is not None:
+                        if sink is not None:
                             sink(feed.key, c.name, items)
                 return got
 
@@ -502,11 +500,8 @@ def _run(
         mode="delta" if options.delta else "full",
         merchandising=merch,
     )
-    if collect is True:
-        result.frames = {
-            name: pd.concat(parts) if parts else pd.DataFrame(columns=["key"]).set_index("key")
-            for name, parts in frames.items()
-        }
+    if keep_all is not None:
+        result.frames = keep_all.frames()
     if pub is not None:
         pub.publish(result, chosen, stamp)
     return result
@@ -584,9 +579,23 @@ def _workers(channels: int) -> int:
     return max(1, min(n, channels))
 
 
-def _text_items(channel: str, items: pd.DataFrame) -> pd.DataFrame:
-    table = text_table(items, item_keys(channel, items))
-    return table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get).set_index("key")
+class _KeepAll:
+    """The ItemSink of collect=True: every feed's items as text columns indexed by item key."""
+
+    def __init__(self, feeds: list[str]) -> None:
+        self.parts: dict[str, list[pd.DataFrame]] = {f: [] for f in feeds}
+
+    def __call__(self, feed: str, channel: str, items: pd.DataFrame) -> None:
+        table = text_table(items, item_keys(channel, items))
+        self.parts[feed].append(
+            table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get).set_index("key")
+        )
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {
+            feed: pd.concat(parts) if parts else pd.DataFrame(columns=["key"]).set_index("key")
+            for feed, parts in self.parts.items()
+        }
 
 
 # -- publication -------------------------------------------------------------------------------
