@@ -341,9 +341,8 @@ class ChangedSince:
         self.added[feed].append(keys[~known])
         if not known.any():
             return
-        table = text_table(items, keys)
-        differs = known.copy()
-        differs[known] = (group_hashes(table, GROUPS[channel])[known] != prev.hashes[pos[known]]).any(axis=1)
+        table = text_table(items, keys).filter(pa.array(known))  # new items need their keys only
+        differs = (group_hashes(table, GROUPS[channel]) != prev.hashes[pos[known]]).any(axis=1)
         if differs.any():
             rows = table.filter(pa.array(differs))
             self.changed[feed].append(rows.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get))
