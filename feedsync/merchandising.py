@@ -41,6 +41,7 @@ from feedsync.policies import (
     location_totals,
     store_inventory,
 )
+from feedsync.positions import SkuRows
 from feedsync.rules import RuleSet, load_rules
 from feedsync.validation.issues import concat_issues, empty_issues
 
@@ -119,8 +120,10 @@ class Merchandising:
         for c in self.config.channels.values():
             self.templates[c.name] = channel_templates(c.name, c.templates, known, config_file=str(self.config.path))
 
-    def store_inventory(self, stock: Stock, channel: ChannelConfig) -> pd.DataFrame:
-        return store_inventory(stock.stores, channel)
+    def store_inventory(self, stock: Stock, channel: ChannelConfig) -> SkuRows:
+        """google_local's store rows, laid out by catalog position (stock aligned_to the catalog)."""
+        assert stock.positions is not None, "stock.aligned_to(the catalog's positions) first"
+        return SkuRows.build(store_inventory(stock.stores, channel), stock.positions)
 
     def _location_totals(self, stock: Stock, channel: ChannelConfig) -> LocationTotals | None:
         locations = channel.stock_policy.locations
@@ -128,7 +131,8 @@ class Merchandising:
             return None
         key = (id(stock), locations)
         if key not in self._totals:
-            self._totals[key] = location_totals(stock.rows, locations)
+            assert stock.positions is not None, "stock.aligned_to(the catalog's positions) first"
+            self._totals[key] = location_totals(stock.rows, locations, stock.positions)
         return self._totals[key]
 
     # -- per batch

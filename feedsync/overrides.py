@@ -6,7 +6,7 @@ traced back; rows naming SKUs the catalog lacks are reported, never silently ign
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from feedsync.catalog import MAX_AMOUNT, MAX_QUANTITY, clean_text, derive_availability
 from feedsync.config import ChannelConfig, StockConfig
+from feedsync.positions import CatalogPositions, positions_of
 from feedsync.sources.delimited import read_delimited
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
 from feedsync.vector import isin
@@ -32,6 +33,13 @@ class Stock:
     online: pd.Series  # index sku -> Int64
     stores: pd.DataFrame  # sku, location, quantity for store locations
     issues: pd.DataFrame = field(default_factory=empty_issues)
+    positions: CatalogPositions | None = None  # the catalog's, once aligned_to it
+    online_at: pd.arrays.IntegerArray | None = None  # `online` per catalog position
+
+    def aligned_to(self, positions: CatalogPositions) -> Stock:
+        """This stock with the online quantity laid out by catalog position, as apply_stock takes it."""
+        online_at = positions.align(self.online.index.to_series(), self.online)
+        return replace(self, positions=positions, online_at=online_at)
 
 
 @dataclass
@@ -217,12 +225,15 @@ def unknown_skus(catalog_ids: pd.Index, stock: Stock, prices: Prices) -> pd.Data
 
 
 def apply_stock(catalog: pd.DataFrame, stock: Stock) -> pd.DataFrame:
-    """Online quantity from the stock files replaces the catalog's, in a copy. Where each value
-    came from is stock_provenance(): the stock rows are kept, so it is built only when asked."""
+    """Online quantity from the stock files replaces the catalog's, in a copy: `catalog` is a
+    batch indexed by catalog position, `stock` aligned_to the catalog. Where each value came
+    from is stock_provenance(): the stock rows are kept, so it is built only when asked."""
     out = catalog.copy()
     if not len(stock.online):
         return out
-    override = out["id"].map(stock.online)
+    if stock.online_at is None:
+        raise ValueError("apply_stock needs the stock aligned_to the catalog's positions")
+    override = pd.Series(stock.online_at[positions_of(out)], index=out.index)
     has = override.notna()
     out["quantity"] = override.where(has, out["quantity"]).astype("Int64")
     out["availability"] = derive_availability(out["availability_source"], out["quantity"])

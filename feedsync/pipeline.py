@@ -52,6 +52,7 @@ from feedsync.overrides import (
     stock_provenance,
     unknown_skus,
 )
+from feedsync.positions import CatalogPositions
 from feedsync.resources import channel_spec
 from feedsync.rules import load_rules
 from feedsync.sources import read_catalog
@@ -308,7 +309,8 @@ def _run(
         folded = unique_ids.str.lower()
         casefold = frozenset(folded[folded.duplicated(keep=False)])
 
-        stock = load_stock(config.stock)
+        positions = CatalogPositions(ids)
+        stock = load_stock(config.stock).aligned_to(positions)
         prices = load_prices(config.prices.files, list(CHANNELS))
         catalog_ids = pd.Index(unique_ids)
         issues = [raw.issues, stock.issues, prices.issues, unknown_skus(catalog_ids, stock, prices)]

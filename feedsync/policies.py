@@ -28,6 +28,7 @@ from feedsync.config import ChannelConfig
 from feedsync.errors import ConfigError
 from feedsync.field_templates import empty_provenance
 from feedsync.merchandising_config import MarketConfig, PricePolicy, StockPolicy
+from feedsync.positions import CatalogPositions, positions_of
 from feedsync.render.values import ZERO_DECIMAL_CURRENCIES
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
 from feedsync.vector import isin
@@ -48,16 +49,17 @@ class PolicyResult:
 
 @dataclass(frozen=True)
 class LocationTotals:
-    """Stock summed over some locations, once per run (stock files are whole-catalog)."""
+    """Stock summed over some locations, once per run (stock files are whole-catalog), laid out
+    by catalog position (feedsync.positions)."""
 
-    totals: pd.Series  # sku -> Int64 quantity at the chosen locations
-    stocked: pd.Index  # every SKU that appears in any stock file
+    totals: pd.arrays.IntegerArray  # per catalog position: quantity at the chosen locations
+    stocked: np.ndarray  # per catalog position: the SKU appears in a stock file (any location)
 
 
-def location_totals(rows: pd.DataFrame, locations: tuple[str, ...]) -> LocationTotals:
+def location_totals(rows: pd.DataFrame, locations: tuple[str, ...], positions: CatalogPositions) -> LocationTotals:
     chosen = rows.loc[isin(rows["location"], locations)]
     totals = chosen.groupby("sku", sort=False)["quantity"].sum().astype("Int64")
-    return LocationTotals(totals, pd.Index(rows["sku"].unique()))
+    return LocationTotals(positions.align(totals.index.to_series(), totals), positions.holds(rows["sku"]))
 
 
 def visible_quantity(q: pd.Series, policy: StockPolicy, safety_stock: int) -> pd.Series:
@@ -88,13 +90,9 @@ def apply_stock_policy(
     out = frame.copy(deep=False)
     q = frame["quantity"].astype("Int64")
     if totals is not None:
-        # Index.get_indexer reuses the index's hash table, built once per run, not once per batch
-        ids = frame["id"].astype("str")
-        pos = totals.totals.index.get_indexer(ids)
-        values = totals.totals.to_numpy(dtype="float64", na_value=np.nan)
-        at = pd.Series(values[np.maximum(pos, 0)] if len(values) else np.nan, index=frame.index)
-        at = at.where(pos >= 0).astype("Int64")
-        in_files = pd.Series(totals.stocked.get_indexer(ids) >= 0, index=frame.index)
+        pos = positions_of(frame)
+        at = pd.Series(totals.totals[pos], index=frame.index)
+        in_files = pd.Series(totals.stocked[pos], index=frame.index)
         q = at.where(at.notna(), q.where(~in_files, 0)).astype("Int64")
     q = visible_quantity(q, policy, channel.safety_stock)
     out["quantity"] = q

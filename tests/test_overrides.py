@@ -15,6 +15,7 @@ from feedsync.catalog import normalise
 from feedsync.columns import ROW
 from feedsync.config import ChannelConfig, Defaults, StockConfig
 from feedsync.overrides import apply_channel, apply_stock, load_prices, load_stock, unknown_skus
+from feedsync.positions import CatalogPositions
 
 CHANNELS = ["google", "google_local", "meta", "amazon"]
 
@@ -91,7 +92,7 @@ def test_apply_stock_replaces_quantity_and_recomputes_availability():
     )
     stock = load_stock(StockConfig())
     stock.online = pd.Series({"A1": 4, "B2": 0, "D4": 0}, dtype="Int64")
-    out = apply_stock(frame, stock)
+    out = apply_stock(frame, stock.aligned_to(CatalogPositions(frame["id"])))
     assert out.set_index("id")["quantity"].to_dict() == {"A1": 4, "B2": 0, "C3": 3, "D4": 0}
     assert out.set_index("id")["availability"].to_dict() == {
         "A1": "in_stock",
@@ -127,7 +128,7 @@ def test_overrides_never_mutate_the_catalog_frame(tmp_path):
     prices = load_prices(
         (_write(tmp_path, "p.csv", "sku,channel,price,sale_price\nA1,,4.5,\nB2,meta,7,3\n"),), CHANNELS
     )
-    online = apply_stock(frame, stock)
+    online = apply_stock(frame, stock.aligned_to(CatalogPositions(frame["id"])))
     meta, _ = apply_channel(online, prices, _channel("meta", safety_stock=1))
     pd.testing.assert_frame_equal(frame, before)
     assert meta.set_index("id")["price"].to_dict() == {"A1": 4.5, "B2": 7.0}
@@ -276,6 +277,7 @@ def test_stock_overrides_are_idempotent_and_sum_the_winning_rows(tmp_path_factor
         price=["5"] * 4,
         quantity=["" if q is None else str(q) for q in catalog_qty],
     )
+    stock = stock.aligned_to(CatalogPositions(frame["id"]))
     once = apply_stock(frame, stock)
     twice = apply_stock(once, stock)
     pd.testing.assert_frame_equal(once, twice)

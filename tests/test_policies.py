@@ -34,6 +34,7 @@ from feedsync.policies import (
     store_inventory,
     visible_quantity,
 )
+from feedsync.positions import CatalogPositions, SkuRows
 
 TS = pd.Timestamp(NOW)
 
@@ -71,8 +72,8 @@ def _stocked(tmp_path: Path):
     path = tmp_path / "stock.csv"
     path.write_text("sku,location,quantity\nA,wh-main,10\nA,wh-east,5\nB,wh-east,4\nC,store-1,3\nA,store-1,2\n",
                     encoding="utf-8")
-    stock = load_stock(StockConfig(files=(path,), stores=("store-1",)))
     frame = _frame(id=["A", "B", "C", "D"], price=["10"] * 4, quantity=["99", "99", "99", "6"])
+    stock = load_stock(StockConfig(files=(path,), stores=("store-1",))).aligned_to(CatalogPositions(frame["id"]))
     online = apply_stock(frame, stock)
     return stock, online
 
@@ -81,7 +82,7 @@ def test_locations_choose_which_stock_feeds_a_channel(tmp_path):
     stock, online = _stocked(tmp_path)
     assert online["quantity"].tolist() == [15, 4, 0, 6]  # online = every warehouse; D is not in the files
     c = _channel(locations=("wh-main",))
-    r = apply_stock_policy(online, c, TS, totals=location_totals(stock.rows, ("wh-main",)))
+    r = apply_stock_policy(online, c, TS, totals=location_totals(stock.rows, ("wh-main",), stock.positions))
     assert r.frame["quantity"].tolist() == [10, 0, 0, 6]  # B only in wh-east; D keeps its catalog quantity
     assert r.frame["availability"].tolist() == ["in_stock", "out_of_stock", "out_of_stock", "in_stock"]
     assert r.provenance[["sku", "field"]].values.tolist() == [["A", "quantity"], ["B", "quantity"]]
@@ -123,7 +124,7 @@ def test_store_inventory_applies_the_policy_and_per_store_pickup(tmp_path):
     ]
     other = store_inventory(stock.stores, replace(c, stores={}))
     assert other["pickup_method"].tolist() == ["buy", "buy"]
-    ctx = ChannelContext(c, Defaults(), NOW, store_stock=rows)
+    ctx = ChannelContext(c, Defaults(), NOW, store_stock=SkuRows.build(rows, stock.positions))
     out = google_local.to_frame(online, ctx)
     assert out[["store_code", "id", "quantity", "pickup_method", "pickup_sla"]].values.tolist() == [
         ["store-1", "A", "1", "reserve", "next day"],  # safety stock subtracted once, by the policy
@@ -137,7 +138,7 @@ def test_google_local_without_the_policy_behaves_as_before(tmp_path):
     stock, online = _stocked(tmp_path)
     c = _channel("google_local", safety=1, options={"pickup_method": "not supported", "pickup_sla": "same day",
                                                      "limited_threshold": 0})
-    out = google_local.to_frame(online, ChannelContext(c, Defaults(), NOW, store_stock=stock.stores))
+    out = google_local.to_frame(online, ChannelContext(c, Defaults(), NOW, store_stock=SkuRows.build(stock.stores, stock.positions)))
     assert out["quantity"].tolist() == ["1", "2"]
     assert out["pickup_method"].tolist() == ["not supported"] * 2
     assert out["pickup_sla"].isna().all()

@@ -14,6 +14,7 @@ from functools import partial
 import pandas as pd
 
 from feedsync.config import ChannelConfig, Defaults
+from feedsync.positions import SkuRows
 from feedsync.validation.issues import concat_issues, issues_where
 from feedsync.validation.semantic import gtin_messages, gtin_problems
 from feedsync.vector import isin, matches
@@ -35,7 +36,7 @@ class ChannelContext:
     config: ChannelConfig
     defaults: Defaults
     now: datetime
-    store_stock: pd.DataFrame | None = None  # sku, location, quantity (google_local)
+    store_stock: SkuRows | None = None  # sku, location, quantity... by catalog position (google_local)
     casefold_duplicates: frozenset[str] = field(default_factory=frozenset)  # lower-cased ids that collide
     batch_checks: pd.DataFrame | None = None  # product_checks() of the current batch, shared by channels
     extra_columns: tuple[str, ...] = ()  # custom labels the run's rules or templates fill (google, meta)

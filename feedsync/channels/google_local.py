@@ -11,6 +11,7 @@ import pandas as pd
 
 from feedsync.channels.common import ChannelContext, common_checks
 from feedsync.config import Option
+from feedsync.positions import positions_of
 from feedsync.render import values as v
 from feedsync.render.writers import DelimitedWriter
 
@@ -33,8 +34,10 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     if stock is None or not len(stock) or not len(p):
         return pd.DataFrame({c: pd.Series(dtype="str") for c in ("_row", *COLUMNS)})
     opts = ctx.config.options
-    products = p[["_row", "id", "price", "currency"]]
-    rows = products.merge(stock.rename(columns={"sku": "id", "location": "store_code"}), on="id", how="inner")
+    table_rows, product_rows = stock.take(positions_of(p))
+    products = p[["_row", "id", "price", "currency"]].iloc[product_rows].reset_index(drop=True)
+    store = stock.frame.iloc[table_rows].drop(columns="sku").rename(columns={"location": "store_code"})
+    rows = pd.concat([products, store.reset_index(drop=True)], axis=1)
     rows = rows.sort_values(["_row", "store_code"], kind="stable").reset_index(drop=True)
     if "visible_quantity" in rows:  # policies.store_inventory: safety stock, allocation, min/max already applied
         qty = rows["visible_quantity"].astype("Int64")
