@@ -3,11 +3,17 @@ the escaping fast paths against the plain kernels."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from feedsync.render import values as v
 from feedsync.render.values import (
     _xml_escape_all,
     concat_rows,
@@ -100,3 +106,36 @@ def test_writers_render_multi_chunk_columns_like_contiguous_ones(tmp_path, kind)
     out = bytes(writer.render(chunked))
     assert out == bytes(writer.render(contiguous))
     assert (b'"a, ""quoted"" title"' if kind == "csv" else b"<title>\xc3\xa9 &amp; &lt;b&gt;</title>") in out
+
+
+# money and weight format in Arrow kernels; each must equal formatting value by value in Python
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.floats(min_value=0, max_value=1e9, allow_nan=False)), min_size=1, max_size=30),
+    st.sampled_from(["USD", "EUR", "JPY", "KRW"]),
+)
+def test_money_text_equals_formatting_each_value(amounts, currency):
+    got = v.money(pd.Series(amounts, dtype="float64"), pd.Series([currency] * len(amounts), dtype="str"))
+    for x, text in zip(amounts, got, strict=True):
+        if x is None:
+            assert pd.isna(text)
+        elif currency in v.ZERO_DECIMAL_CURRENCIES:
+            assert text == f"{int(np.rint(x))} {currency}"
+        else:
+            cents = int(np.rint(x * 100))
+            assert text == f"{cents // 100}.{cents % 100:02d} {currency}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.floats(min_value=-1e13, max_value=1e13, allow_nan=False)), min_size=1, max_size=30)
+)
+def test_weight_text_equals_formatting_each_value(weights):
+    got = v.weight(pd.Series(weights, dtype="float64"), pd.Series(["kg"] * len(weights), dtype="str"))
+    for x, text in zip(weights, got, strict=True):
+        if x is None:
+            assert pd.isna(text)
+        else:
+            assert text == re.sub(r"\.0$", "", str(np.round(x, 3))) + " kg"

@@ -177,13 +177,42 @@ def _map(s: pd.Series, fn) -> pd.Series:
 
 def money(amount: pd.Series, currency: pd.Series) -> pd.Series:
     """'15.00 USD': '.' decimals, ISO 4217 code; zero-decimal currencies get no decimals."""
-    cents = (amount * 100).round()
-    whole = (cents // 100).astype("Int64").astype("str")
-    frac = (cents % 100).astype("Int64").astype("str").str.zfill(2)
-    zero_dec = currency.isin(ZERO_DECIMAL_CURRENCIES)
-    number = (whole + "." + frac).where(~zero_dec, amount.round().astype("Int64").astype("str"))
-    out = number + " " + currency
-    return out.where(amount.notna()).astype("str")
+    x = amount.to_numpy(dtype="float64", na_value=np.nan)
+    zero_dec = isin_text(currency, ZERO_DECIMAL_CURRENCIES)
+    number = pc.if_else(zero_dec, decimal_text(np.rint(x), 0), decimal_text(np.rint(x * 100), 2))
+    out = pc.binary_join_element_wise(number, text_array(currency), _LS(" "))  # missing in, missing out
+    return pd.Series(out, index=amount.index, dtype="str")
+
+
+def _LS(text: str | None) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def decimal_text(units: np.ndarray, digits: int, *, strip: bool = False) -> pa.Array:
+    """Whole numbers of 10**-digits (floats holding integers, NaN for missing) as decimal text,
+    in Arrow kernels: (1234, 2) -> '12.34'; `strip` drops the fraction's trailing zeros and a
+    bare point ('12.3', '12'). Formatting per value in Python held the GIL for most of a
+    feed's rendering (measured in benchmarks/RESULTS.md)."""
+    missing = np.isnan(units)
+    a = np.abs(np.where(missing, 0, units)).astype(np.int64)
+    scale = 10**digits
+    whole = pc.cast(pa.array(a // scale), pa.large_string())
+    if digits:
+        frac = pc.utf8_lpad(pc.cast(pa.array(a % scale), pa.large_string()), digits, "0")
+        if strip:
+            frac = pc.utf8_rtrim(frac, "0")
+            point = pc.if_else(pc.equal(frac, ""), _LS(""), _LS("."))
+            whole = pc.binary_join_element_wise(whole, point, frac, _LS(""))
+        else:
+            whole = pc.binary_join_element_wise(whole, frac, _LS("."))
+    negative = np.signbit(units) & ~missing
+    if negative.any():
+        whole = pc.if_else(pa.array(negative), pc.binary_join_element_wise(_LS("-"), whole, _LS("")), whole)
+    return pc.if_else(pa.array(missing), _LS(None), whole) if missing.any() else whole
+
+
+def isin_text(s: pd.Series, values: tuple[str, ...]) -> pa.Array:
+    return pc.fill_null(pc.is_in(text_array(s), pa.array(values, pa.large_string())), False)
 
 
 def _strftime(ts: pd.Series, fmt: str) -> pd.Series:
@@ -209,8 +238,15 @@ def date_range(start: pd.Series, end: pd.Series) -> pd.Series:
 
 
 def weight(value: pd.Series, unit: pd.Series) -> pd.Series:
-    num = value.round(3).astype("str").str.replace(r"\.0$", "", regex=True)
-    return (num + " " + unit).where(value.notna() & unit.notna()).astype("str")
+    """'1.25 kg': at most three decimals, no trailing zeros."""
+    x = value.to_numpy(dtype="float64", na_value=np.nan)
+    big = np.abs(np.nan_to_num(x)) >= 1e12  # beyond the integer range of the fast path: Python's text
+    num = decimal_text(np.where(big, np.nan, np.rint(x * 1000)), 3, strip=True)
+    out = pd.Series(pc.binary_join_element_wise(num, text_array(unit), _LS(" ")), index=value.index, dtype="str")
+    if big.any():
+        slow = value[big].round(3).astype("str").str.replace(r"\.0$", "", regex=True) + " " + unit[big]
+        out[big] = slow
+    return out.where(value.notna() & unit.notna()).astype("str")
 
 
 def split_multi(s: pd.Series, limit: int, sep: str) -> pd.Series:
