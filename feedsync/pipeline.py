@@ -283,7 +283,13 @@ def _run(
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     chosen = [c for c in config.enabled_channels() if channels is None or c.name in channels]
 
-    with events.stage("read", source=str(config.catalog.path or config.catalog.url)) as info:
+    with (
+        events.stage("read", source=str(config.catalog.path or config.catalog.url)) as info,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedsync-overrides") as side,
+    ):
+        # the override files are read while the catalog is (both mostly in pyarrow, without the
+        # GIL); a catalog error still comes first
+        overrides = side.submit(lambda: (load_stock(config.stock), load_prices(config.prices.files, list(CHANNELS))))
         raw = read_catalog(config.catalog)
         info["rows"] = raw.rows
         if not raw.rows:
@@ -309,9 +315,8 @@ def _run(
         folded = unique_ids.str.lower()
         casefold = frozenset(folded[folded.duplicated(keep=False)])
 
-        positions = CatalogPositions(ids)
-        stock = load_stock(config.stock).aligned_to(positions)
-        prices = load_prices(config.prices.files, list(CHANNELS))
+        loaded_stock, prices = overrides.result()
+        stock = loaded_stock.aligned_to(CatalogPositions(ids))
         catalog_ids = pd.Index(unique_ids)
         issues = [raw.issues, stock.issues, prices.issues, unknown_skus(catalog_ids, stock, prices)]
         override_errors = set(concat_issues([stock.issues, prices.issues]).query("severity == 'error'")["sku"])

@@ -118,6 +118,10 @@ class DelimitedWriter(FeedWriter):
         return rows_bytes(*parts)
 
 
+_SPACE = np.zeros(256, dtype=bool)  # by byte value: RE2's \s (a table: np.isin sorts per call)
+_SPACE[list(b"\t\n\f\r ")] = True
+
+
 def _needs_quotes(a: pa.Array, special: bytes) -> np.ndarray | None:
     """Where a cell must be quoted: it holds the delimiter, a quote or a line break, or starts
     or ends with white space (RE2 \\s: tab, line feed, form feed, carriage return, space).
@@ -125,8 +129,7 @@ def _needs_quotes(a: pa.Array, special: bytes) -> np.ndarray | None:
     if isinstance(a, pa.ChunkedArray):
         a = a.combine_chunks()
     first, last, _ = end_bytes(a)
-    space = np.frombuffer(b"\t\n\f\r ", dtype=np.uint8)
-    mask = np.isin(first, space) | np.isin(last, space)
+    mask = _SPACE[first] | _SPACE[last]
     if len(special) == len(special.decode()):  # a one-byte delimiter: its bytes tell
         held = rows_holding(a, special)
     else:
