@@ -39,6 +39,7 @@ from feedsync.columns import DATES, FLOAT, INTEGER, MONEY
 from feedsync.errors import ConfigError
 from feedsync.field_templates import FieldTemplate, Rendered, compile_template, empty_provenance
 from feedsync.mapping import MappingTable, read_mapping_table
+from feedsync.render.values import text_array
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
 from feedsync.vector import arrow
 
@@ -952,12 +953,14 @@ class RuleSet:
                     joined = (text + base) if kind == "prepend" else (base + text)
                     branch[t.field] = joined.where(base.notna()).astype("str")
                 prov.append(_prov(before, mask & traced, channel, t.field, rule.label, rule.line))
+        where = pa.array(mask)
         for fld, values in branch.items():
             base = changes.get(fld)
             if base is None:
                 base = before[fld].astype("str") if fld in before else pd.Series(pd.NA, index=before.index, dtype="str")
-            full = values.reindex(before.index)
-            changes[fld] = full.where(pd.Series(mask, index=before.index), base).astype("str")
+            # values are the masked rows in order: placed by position (a reindex hashes the index)
+            full = pc.replace_with_mask(text_array(base), where, text_array(values))
+            changes[fld] = pd.Series(full, index=before.index, dtype="str")
 
 
 def _raw(t: FieldTemplate, rows: pd.DataFrame) -> Rendered:
