@@ -6,6 +6,7 @@ per-row Python would dominate a million-product build.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -211,8 +212,8 @@ def decimal_text(units: np.ndarray, digits: int, *, strip: bool = False) -> pa.A
     return pc.if_else(pa.array(missing), _LS(None), whole) if missing.any() else whole
 
 
-def isin_text(s: pd.Series, values: tuple[str, ...]) -> pa.Array:
-    return pc.fill_null(pc.is_in(text_array(s), pa.array(values, pa.large_string())), False)
+def isin_text(s: pd.Series, values: Collection[str]) -> pa.Array:
+    return pc.fill_null(pc.is_in(text_array(s), pa.array(sorted(values), pa.large_string())), False)
 
 
 def _strftime(ts: pd.Series, fmt: str) -> pd.Series:
