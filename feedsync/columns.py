@@ -7,6 +7,9 @@ Columns a source has beyond these are kept as text and usable in templates.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 TEXT = (
     "id",  # the SKU; unique
     "item_group_id",  # on variants: the parent's id; a row whose id is some item_group_id is a parent
@@ -42,3 +45,9 @@ CANONICAL = TEXT + MONEY + INTEGER + FLOAT + DATES
 
 # Internal bookkeeping columns carried alongside the data; never rendered.
 ROW = "_row"  # 1-based record number in the source file (header not counted)
+
+
+def row_numbers(first: int, n: int) -> pd.arrays.IntegerArray:
+    """Source row numbers first..first+n-1 as Int64, built in numpy (pd.array(range(...)) walks
+    a Python range: a third of a second per two million rows)."""
+    return pd.arrays.IntegerArray(np.arange(first, first + n, dtype=np.int64), np.zeros(n, dtype=bool))

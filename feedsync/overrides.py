@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from feedsync.catalog import MAX_AMOUNT, MAX_QUANTITY, clean_text, derive_availability
+from feedsync.columns import row_numbers
 from feedsync.config import ChannelConfig, StockConfig
 from feedsync.positions import CatalogPositions, positions_of
 from feedsync.sources.delimited import read_delimited
@@ -60,7 +61,7 @@ def _read_override(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
             f"{path}: missing column {missing[0]!r}", hint=f"an override file needs the columns {', '.join(required)}"
         )
     frame = frame.apply(clean_text)
-    frame.insert(0, "row", pd.array(range(1, len(frame) + 1), dtype="Int64"))
+    frame.insert(0, "row", row_numbers(1, len(frame)))
     frame["source"] = path.name
     return frame
 

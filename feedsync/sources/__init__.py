@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from feedsync.columns import ROW
+from feedsync.columns import ROW, row_numbers
 from feedsync.config import CatalogConfig
 from feedsync.errors import SourceError
 from feedsync.sources.delimited import DelimitedFile, open_delimited, read_delimited
@@ -167,7 +167,7 @@ def read_catalog(cfg: CatalogConfig) -> RawCatalog:
         frame, enc = _read_table(cfg, fmt)
         platform = fmt if fmt in PLATFORMS else _detect_platform(list(frame.columns))
     if ROW not in frame:
-        frame.insert(0, ROW, pd.array(range(1, len(frame) + 1), dtype="Int64"))
+        frame.insert(0, ROW, row_numbers(1, len(frame)))
     issues = empty_issues()
     if platform:
         frame, issues = importlib.import_module(f"feedsync.sources.{platform}").to_canonical(frame, cfg)
@@ -209,7 +209,7 @@ def _streamed(cfg: CatalogConfig, file: DelimitedFile, fmt: str) -> RawCatalog:
             frame = table.combine_chunks().to_pandas()
             if cfg.columns:
                 frame = frame.rename(columns=cfg.columns)
-            frame.insert(0, ROW, pd.array(range(start, start + len(frame)), dtype="Int64"))
+            frame.insert(0, ROW, row_numbers(start, len(frame)))
             frame.index = pd.RangeIndex(start - 1, start - 1 + len(frame))
             start += len(frame)
             yield frame
@@ -236,7 +236,7 @@ def _platform_streamed(cfg: CatalogConfig, file: DelimitedFile, platform: str) -
 
     def canonical(table: pa.Table, start: int) -> pd.DataFrame:
         frame = table.combine_chunks().to_pandas()
-        frame.insert(0, ROW, pd.array(range(start + 1, start + 1 + len(frame)), dtype="Int64"))
+        frame.insert(0, ROW, row_numbers(start + 1, len(frame)))
         return plan.convert(frame)
 
     def convert(table: pa.Table, start: int) -> pd.DataFrame:

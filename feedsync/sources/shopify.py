@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from feedsync.columns import ROW
+from feedsync.columns import ROW, row_numbers
 from feedsync.sources import KEY_COLUMNS, StreamPlan
 from feedsync.sources.delimited import DelimitedFile
 from feedsync.text import (
@@ -222,7 +222,7 @@ def scan(file: DelimitedFile, cfg) -> StreamPlan | None:
     wanted = [c for c in SCAN_COLUMNS if c in in_file]
     raw = file.read(columns=[in_file[c] for c in wanted]).to_pandas()
     raw.columns = wanted
-    raw.insert(0, ROW, pd.array(range(1, len(raw) + 1), dtype="Int64"))
+    raw.insert(0, ROW, row_numbers(1, len(raw)))
     text = column_reader(raw)
 
     handle, sku = text("Handle"), text("Variant SKU")
