@@ -227,14 +227,18 @@ class Merchandising:
         """After validation: `out` is the channel frame (to_frame), `ok` its rows without errors."""
         key = feed_key(channel.name, market)
         stats = self.stats.setdefault(key, FeedStats())
-        sent = out.loc[ok.to_numpy(dtype=bool)]
-        stats.funnel["after_validation"] += int(sent["_row"].nunique()) if "_row" in sent else len(sent)
-        stats.funnel["emitted"] += len(sent)
-        for col in sent.columns if self.fill_rates else ():
-            if not col.startswith("_"):
-                s = sent[col]
-                filled = s.notna() & (s.astype("str") != "")
-                stats.filled[col] += int(filled.sum())
+        kept = ok.to_numpy(dtype=bool)
+        emitted = int(kept.sum())
+        # counted on the columns themselves: a copy of the sent rows (every column) only for fill rates
+        stats.funnel["after_validation"] += int(out["_row"][kept].nunique()) if "_row" in out else emitted
+        stats.funnel["emitted"] += emitted
+        if self.fill_rates:
+            sent = out.loc[kept]
+            for col in sent.columns:
+                if not col.startswith("_"):
+                    s = sent[col]
+                    filled = s.notna() & (s.astype("str") != "")
+                    stats.filled[col] += int(filled.sum())
         if self.trace:
             self._capture(out, ok, channel.name, key)
 

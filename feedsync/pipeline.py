@@ -406,8 +406,8 @@ def _run(
                         got.provenance.append(mp.provenance)
                         sellable = ~mp.frame["is_parent"].to_numpy(dtype=bool)
                         kept = ~mp.excluded.to_numpy(dtype=bool)
-                        cp = mp.frame.loc[kept]
-                        products = cp if c.name == "amazon" else cp.loc[sellable[kept]]
+                        # one copy of the rows sent on (variant parents are items only on Amazon)
+                        products = mp.frame.loc[kept if c.name == "amazon" else kept & sellable]
                         out = module.to_frame(products, ctx)
                         found = concat_issues([compiled(c.name).check(out), module.check(products, out, ctx)])
                         found["channel"] = feed.key
