@@ -137,15 +137,24 @@ class Merchandising:
 
     # -- per batch
     def prepare_channel(
-        self, online: pd.DataFrame, channel: ChannelConfig, *, stock: Stock, prices: Prices, now: datetime
+        self,
+        online: pd.DataFrame,
+        channel: ChannelConfig,
+        *,
+        stock: Stock,
+        prices: Prices,
+        now: datetime,
+        sellable: pd.DataFrame | None = None,
     ) -> Prepared:
+        """`sellable`: `online` without its variant parents, when the caller shares one copy
+        between channels (every channel but Amazon starts from it)."""
         self.bind(online.columns)
         assert self.rules is not None
         name, trace = channel.name, self.trace
         ts = _utc(now)
         self._snapshot(online, name, "catalog", None)
         if name != "amazon" and "is_parent" in online:  # variant parents are items only on Amazon
-            online = online.loc[~online["is_parent"].fillna(False).astype(bool).to_numpy()]
+            online = sellable if sellable is not None else without_parents(online)
         if name == "google_local":  # its policy works on store rows (store_inventory), not on online stock
             sp = PolicyResult(online.copy(deep=False), pd.Series(False, index=online.index))
         else:
@@ -317,6 +326,10 @@ def _concat_prov(parts: list[pd.DataFrame]) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     out["row"] = out["row"].astype("Int64")
     return out
+
+
+def without_parents(online: pd.DataFrame) -> pd.DataFrame:
+    return online.loc[~online["is_parent"].fillna(False).astype(bool).to_numpy()]
 
 
 def _utc(now: datetime) -> pd.Timestamp:

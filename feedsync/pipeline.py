@@ -42,7 +42,7 @@ from feedsync.errors import FeedsyncError
 from feedsync.gate import ChannelCounts, GateResult, evaluate
 from feedsync.lock import OutputLock, pid_alive
 from feedsync.markets import Market, market_folder, markets_for
-from feedsync.merchandising import Merchandising, feed_key
+from feedsync.merchandising import Merchandising, feed_key, without_parents
 from feedsync.output import DELTA_DIR, FeedFile, PendingFile, commit_all, dumps, manifest, write_atomic
 from feedsync.overrides import (
     PROVENANCE_COLUMNS,
@@ -377,6 +377,7 @@ def _run(
                         number=number,
                         end=start,
                         online=online,
+                        sellable=without_parents(online),
                         shared_checks=product_checks(online),
                         left_out=len(norm.excluded) + int(drop.sum()),  # by catalog errors, from every channel
                         issues=norm.issues,
@@ -393,13 +394,19 @@ def _run(
             merch.bind(online.columns)  # once, before the channels run side by side
 
             def one_channel(
-                c: ChannelConfig, *, number: int, online: pd.DataFrame, shared_checks: pd.DataFrame, left_out: int
+                c: ChannelConfig,
+                *,
+                number: int,
+                online: pd.DataFrame,
+                sellable: pd.DataFrame,
+                shared_checks: pd.DataFrame,
+                left_out: int,
             ) -> _Found:
                 got = _Found()
                 module, ctx = CHANNELS[c.name], contexts[c.name]
                 ctx.batch_checks = shared_checks
                 with events.stage("merchandise", batch=number, channel=c.name):
-                    prep = merch.prepare_channel(online, c, stock=stock, prices=prices, now=now)
+                    prep = merch.prepare_channel(online, c, stock=stock, prices=prices, now=now, sellable=sellable)
                 for feed in by_channel[c.name]:
                     with events.stage("channel", batch=number, channel=feed.key) as info:
                         mp = merch.for_market(prep, c, feed.market, now=now)
@@ -419,9 +426,9 @@ def _run(
                         merch.record(c, feed.market, out, ok)
                         summary = summaries[feed.key]
                         summary.products_in += int(sellable.sum()) + left_out
-                        filtered = mp.frame.loc[~kept & sellable]
+                        filtered = mp.frame.loc[~kept & sellable, [ROW, "id"]]
                         summary.filtered += len(filtered)
-                        bad_products = products.loc[products[ROW].isin(bad_rows)]
+                        bad_products = products.loc[products[ROW].isin(bad_rows), [ROW, "id", "is_parent"]]
                         summary.excluded += int((~bad_products["is_parent"]).sum()) + left_out
                         got.excluded.append(_excluded(feed.key, bad_products[[ROW, "id"]], found))
                         got.excluded.append(_filtered(feed.key, filtered, mp.issues))
@@ -439,7 +446,14 @@ def _run(
             # Channels share nothing but read-only inputs: each keeps its own writers, history
             # tracker, counts and stats, so they run side by side (pyarrow and file writes release
             # the GIL); results are gathered in channel order, so the output stays deterministic.
-            work = partial(one_channel, number=number, online=online, shared_checks=shared_checks, left_out=left_out)
+            work = partial(
+                one_channel,
+                number=number,
+                online=online,
+                sellable=b.sellable,
+                shared_checks=shared_checks,
+                left_out=left_out,
+            )
             for got in _all_done(pool, work, chosen):
                 issues.extend(got.issues)
                 provenance.extend(got.provenance)
@@ -524,6 +538,7 @@ class _Batch:
     number: int
     end: int  # rows of the catalog read so far
     online: pd.DataFrame
+    sellable: pd.DataFrame  # online without variant parents: every channel but Amazon starts from it
     shared_checks: pd.DataFrame
     left_out: int
     issues: pd.DataFrame
