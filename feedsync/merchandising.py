@@ -144,9 +144,9 @@ class Merchandising:
         stock: Stock,
         prices: Prices,
         now: datetime,
-        sellable: pd.DataFrame | None = None,
+        sellable_rows: pd.DataFrame | None = None,
     ) -> Prepared:
-        """`sellable`: `online` without its variant parents, when the caller shares one copy
+        """`sellable_rows`: `online` without its variant parents, when the caller shares one copy
         between channels (every channel but Amazon starts from it)."""
         self.bind(online.columns)
         assert self.rules is not None
@@ -154,7 +154,7 @@ class Merchandising:
         ts = _utc(now)
         self._snapshot(online, name, "catalog", None)
         if name != "amazon" and "is_parent" in online:  # variant parents are items only on Amazon
-            online = sellable if sellable is not None else without_parents(online)
+            online = sellable_rows if sellable_rows is not None else without_parents(online)
         if name == "google_local":  # its policy works on store rows (store_inventory), not on online stock
             sp = PolicyResult(online.copy(deep=False), pd.Series(False, index=online.index))
         else:
@@ -329,6 +329,7 @@ def _concat_prov(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def without_parents(online: pd.DataFrame) -> pd.DataFrame:
+    """The batch without its variant parents: the rows every channel but Amazon sends."""
     return online.loc[~online["is_parent"].fillna(False).astype(bool).to_numpy()]
 
 

@@ -377,7 +377,7 @@ def _run(
                         number=number,
                         end=start,
                         online=online,
-                        sellable=without_parents(online),
+                        sellable_rows=without_parents(online),
                         shared_checks=product_checks(online),
                         left_out=len(norm.excluded) + int(drop.sum()),  # by catalog errors, from every channel
                         issues=norm.issues,
@@ -398,7 +398,7 @@ def _run(
                 *,
                 number: int,
                 online: pd.DataFrame,
-                sellable: pd.DataFrame,
+                sellable_rows: pd.DataFrame,
                 shared_checks: pd.DataFrame,
                 left_out: int,
             ) -> _Found:
@@ -406,7 +406,9 @@ def _run(
                 module, ctx = CHANNELS[c.name], contexts[c.name]
                 ctx.batch_checks = shared_checks
                 with events.stage("merchandise", batch=number, channel=c.name):
-                    prep = merch.prepare_channel(online, c, stock=stock, prices=prices, now=now, sellable=sellable)
+                    prep = merch.prepare_channel(
+                        online, c, stock=stock, prices=prices, now=now, sellable_rows=sellable_rows
+                    )
                 for feed in by_channel[c.name]:
                     with events.stage("channel", batch=number, channel=feed.key) as info:
                         mp = merch.for_market(prep, c, feed.market, now=now)
@@ -450,7 +452,7 @@ def _run(
                 one_channel,
                 number=number,
                 online=online,
-                sellable=b.sellable,
+                sellable_rows=b.sellable_rows,
                 shared_checks=shared_checks,
                 left_out=left_out,
             )
@@ -538,7 +540,7 @@ class _Batch:
     number: int
     end: int  # rows of the catalog read so far
     online: pd.DataFrame
-    sellable: pd.DataFrame  # online without variant parents: every channel but Amazon starts from it
+    sellable_rows: pd.DataFrame  # online without variant parents: every channel but Amazon starts from it
     shared_checks: pd.DataFrame
     left_out: int
     issues: pd.DataFrame

@@ -6,7 +6,6 @@ per-row Python would dominate a million-product build.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from feedsync.vector import isin
 
 # XML 1.0 forbids these code points even escaped; they also break spreadsheets and TSV parsers.
 FORBIDDEN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\x{FFFE}\x{FFFF}]"
@@ -179,14 +180,9 @@ def _map(s: pd.Series, fn) -> pd.Series:
 def money(amount: pd.Series, currency: pd.Series) -> pd.Series:
     """'15.00 USD': '.' decimals, ISO 4217 code; zero-decimal currencies get no decimals."""
     x = amount.to_numpy(dtype="float64", na_value=np.nan)
-    zero_dec = isin_text(currency, ZERO_DECIMAL_CURRENCIES)
+    zero_dec = pa.array(isin(currency, ZERO_DECIMAL_CURRENCIES).to_numpy())
     number = pc.if_else(zero_dec, decimal_text(np.rint(x), 0), decimal_text(np.rint(x * 100), 2))
-    out = pc.binary_join_element_wise(number, text_array(currency), _LS(" "))  # missing in, missing out
-    return pd.Series(out, index=amount.index, dtype="str")
-
-
-def _LS(text: str | None) -> pa.Scalar:
-    return pa.scalar(text, pa.large_string())
+    return pd.Series(join(number, " ", currency), index=amount.index, dtype="str")  # missing in, missing out
 
 
 def decimal_text(units: np.ndarray, digits: int, *, strip: bool = False) -> pa.Array:
@@ -197,23 +193,18 @@ def decimal_text(units: np.ndarray, digits: int, *, strip: bool = False) -> pa.A
     missing = np.isnan(units)
     a = np.abs(np.where(missing, 0, units)).astype(np.int64)
     scale = 10**digits
-    whole = pc.cast(pa.array(a // scale), pa.large_string())
+    text = pc.cast(pa.array(a // scale), pa.large_string())
     if digits:
         frac = pc.utf8_lpad(pc.cast(pa.array(a % scale), pa.large_string()), digits, "0")
         if strip:
             frac = pc.utf8_rtrim(frac, "0")
-            point = pc.if_else(pc.equal(frac, ""), _LS(""), _LS("."))
-            whole = pc.binary_join_element_wise(whole, point, frac, _LS(""))
+            text = join(text, pc.if_else(pc.equal(frac, ""), _part(""), _part(".")), frac)
         else:
-            whole = pc.binary_join_element_wise(whole, frac, _LS("."))
+            text = join(text, ".", frac)
     negative = np.signbit(units) & ~missing
     if negative.any():
-        whole = pc.if_else(pa.array(negative), pc.binary_join_element_wise(_LS("-"), whole, _LS("")), whole)
-    return pc.if_else(pa.array(missing), _LS(None), whole) if missing.any() else whole
-
-
-def isin_text(s: pd.Series, values: Collection[str]) -> pa.Array:
-    return pc.fill_null(pc.is_in(text_array(s), pa.array(sorted(values), pa.large_string())), False)
+        text = pc.if_else(pa.array(negative), join("-", text), text)
+    return pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), text) if missing.any() else text
 
 
 def _strftime(ts: pd.Series, fmt: str) -> pd.Series:
@@ -243,7 +234,7 @@ def weight(value: pd.Series, unit: pd.Series) -> pd.Series:
     x = value.to_numpy(dtype="float64", na_value=np.nan)
     big = np.abs(np.nan_to_num(x)) >= 1e12  # beyond the integer range of the fast path: Python's text
     num = decimal_text(np.where(big, np.nan, np.rint(x * 1000)), 3, strip=True)
-    out = pd.Series(pc.binary_join_element_wise(num, text_array(unit), _LS(" ")), index=value.index, dtype="str")
+    out = pd.Series(join(num, " ", unit), index=value.index, dtype="str")
     if big.any():
         slow = value[big].round(3).astype("str").str.replace(r"\.0$", "", regex=True) + " " + unit[big]
         out[big] = slow
