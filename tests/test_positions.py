@@ -39,8 +39,8 @@ def test_sku_rows_take_equals_a_join_on_sku(catalog, table, data):
     rows = pd.DataFrame(table, columns=["sku", "location"]).drop_duplicates().reset_index(drop=True)
     rows["q"] = range(len(rows))
 
-    got_rows, got_batch = SkuRows.build(rows, CatalogPositions(ids)).take(batch.index.to_numpy())
     sku_rows = SkuRows.build(rows, CatalogPositions(ids))
+    got_rows, got_batch = sku_rows.take(batch.index.to_numpy())
     got = pd.DataFrame(
         {"n": batch["n"].to_numpy()[got_batch], "q": sku_rows.frame["q"].to_numpy()[got_rows]}
     ).sort_values(["n", "q"])
