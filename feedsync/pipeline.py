@@ -56,7 +56,7 @@ from feedsync.positions import CatalogPositions
 from feedsync.resources import channel_spec
 from feedsync.rules import load_rules
 from feedsync.sources import read_catalog
-from feedsync.state import FeedRecord, SnapshotWriter, StateStore, group_hashes, read_snapshot, text_table
+from feedsync.state import ITEM_HASH, FeedRecord, SnapshotWriter, StateStore, group_hashes, read_snapshot, text_table
 from feedsync.validation.compile import CompiledSchema, compile_schema
 from feedsync.validation.issues import concat_issues
 from feedsync.validation.report import ChannelSummary, Report
@@ -218,7 +218,12 @@ def fingerprint(channel: ChannelConfig) -> str:
     """What besides the items decides a channel's output: when it changes, every item is re-sent."""
     from feedsync import __version__
 
-    doc = {"formats": list(channel.formats), "options": channel.options, "version": __version__}
+    doc = {
+        "formats": list(channel.formats),
+        "options": channel.options,
+        "version": __version__,
+        "item_hash": ITEM_HASH,
+    }
     return hashlib.sha1(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), usedforsecurity=False).hexdigest()[:16]
 
 

@@ -6,15 +6,18 @@ re-sends before channels expire items; and full builds that clean up after delta
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
 
+import numpy as np
 import pytest
 from conftest import CORE, NOW, check_feed, conformance_errors
 from nightly import day, manifest, set_catalog, shop
 
 import feedsync
+from feedsync import pipeline, state
 
 CUP = {
     "id": "CUP",
@@ -239,6 +242,27 @@ def test_config_change_resends_every_item(tmp_path):
     msgs = _messages(out / "delta" / "amazon" / "listings-0001.json")
     assert all(m["operationType"] == "UPDATE" for m in msgs.values())
     assert msgs["SKU000"]["attributes"]["fulfillment_availability"][0]["lead_time_to_ship_max_days"] == 3
+
+
+def _sha1_digests(a) -> np.ndarray:
+    return np.array([int(hashlib.sha1(v.encode()).hexdigest()[:16], 16) for v in a.to_pylist()], dtype=np.uint64)
+
+
+def test_history_hashed_with_another_digest_resends_every_item(tmp_path, monkeypatch):
+    """A history from a feedsync that hashed items differently cannot be diffed against:
+    the next delta is a full send, not a supplemental feed claiming every item changed."""
+    cfg = shop(tmp_path / "shop", 3)
+    out = tmp_path / "out"
+    monkeypatch.setattr(state, "_digest_each", _sha1_digests)
+    monkeypatch.setattr(pipeline, "ITEM_HASH", "sha1-64")
+    feedsync.build(cfg, out, now=NOW)
+    monkeypatch.undo()
+    result = feedsync.build(cfg, out, now=day(1), delta=True)
+    assert result.changes["google"]["mode"] == "full"
+    assert result.changes["amazon"]["content"] == 3
+    again = feedsync.build(cfg, out, now=day(2), delta=True)
+    assert again.changes["google"]["mode"] == "delta"
+    assert again.changes["amazon"]["content"] == 0
 
 
 def test_first_delta_sends_everything(tmp_path, checker):

@@ -8,6 +8,7 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
+import xxhash
 from conftest import NOW
 from nightly import day, set_catalog, shop, snapshot_files
 from typer.testing import CliRunner
@@ -48,6 +49,16 @@ def test_first_build_records_run_feeds_items_and_snapshots(tmp_path):
     snap = read_snapshot(StateStore(_db(cfg)).last_published(1, "meta").snapshot)
     assert list(snap.index) == [f"SKU{i:03d}" for i in range(5)]
     assert snap.loc["SKU001", "price"] == "10.00 USD"
+
+
+def test_hashes_are_xxh3_of_the_joined_fields():
+    """The stored hashes outlive the process: they must not depend on the Python build,
+    the machine or a hash seed. Each group is XXH3-64 of its fields joined with 0x1f."""
+    frame = pd.DataFrame({"_row": [1], "id": ["A"], "title": ["Tee é"], "price": ["1.00 USD"]})
+    h = group_hashes(text_table(frame, frame["id"]), {"price": ("price",)})
+    assert int(h[0, 0]) == xxhash.xxh3_64_intdigest("A\x1fTee é".encode())
+    assert int(h[0, 1]) == xxhash.xxh3_64_intdigest(b"1.00 USD")
+    assert int(h[0, 2]) == 0  # no stock fields
 
 
 def test_hashes_separate_content_price_and_stock():
