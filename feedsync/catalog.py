@@ -16,9 +16,9 @@ import pyarrow.compute as pc
 
 from feedsync.columns import DATES, FLOAT, INTEGER, MONEY, ROW, TEXT
 from feedsync.config import Defaults
-from feedsync.render.values import drop_forbidden, text_array
+from feedsync.render.values import drop_forbidden
 from feedsync.validation.issues import concat_issues, issues_where
-from feedsync.vector import isin, matches
+from feedsync.vector import arrow, isin, matches
 
 AVAILABILITY = {
     "in_stock": "in_stock",
@@ -84,7 +84,7 @@ class Normalised:
 def clean_text(s: pd.Series) -> pd.Series:
     """Drop control characters XML 1.0 forbids (no channel accepts them), strip surrounding
     whitespace; an empty cell is missing (NA). Done once here so no channel repeats it."""
-    a = pc.utf8_trim_whitespace(drop_forbidden(text_array(s)))
+    a = pc.utf8_trim_whitespace(drop_forbidden(arrow(s)))
     a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
     return pd.Series(a, index=s.index, dtype="str")
 
@@ -96,7 +96,7 @@ def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
     ASCII in one pass, and only what it leaves (junk, Unicode digits or spaces, which Python's
     \\d and \\s accept) goes through Python's re, so the result is the same.
     """
-    found = pc.extract_regex(text_array(text), _ASCII[pattern])
+    found = pc.extract_regex(arrow(text), _ASCII[pattern])
     matched = found.is_valid().to_numpy(zero_copy_only=False)
     out = pd.DataFrame(
         {

@@ -32,6 +32,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from feedsync.columns import DATES, FLOAT, INTEGER, MONEY
 from feedsync.errors import ConfigError
 from feedsync.validation.issues import empty_issues, issues_where
+from feedsync.vector import arrow
 
 MAX_RESULT = 100_000  # characters a sandboxed `*` may build
 PYTHON_SPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
@@ -319,9 +320,7 @@ class FieldTemplate:
 
 def tidy(s: pd.Series) -> pd.Series:
     """Trim, collapse runs of spaces, empty -> missing (a title of only a separator is no title)."""
-    a = pa.array(s.astype("str").array).cast(pa.large_string())
-    if isinstance(a, pa.ChunkedArray):
-        a = a.combine_chunks()
+    a = arrow(s)
     if pc.any(pc.match_substring(a, "  ")).as_py():
         a = pc.replace_substring_regex(a, " {2,}", " ")
     # only values starting or ending with whitespace go through the (slower) trim regex

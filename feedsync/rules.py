@@ -39,7 +39,6 @@ from feedsync.columns import DATES, FLOAT, INTEGER, MONEY
 from feedsync.errors import ConfigError
 from feedsync.field_templates import FieldTemplate, Rendered, compile_template, empty_provenance
 from feedsync.mapping import MappingTable, read_mapping_table
-from feedsync.render.values import text_array
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
 from feedsync.vector import arrow
 
@@ -959,7 +958,7 @@ class RuleSet:
             if base is None:
                 base = before[fld].astype("str") if fld in before else pd.Series(pd.NA, index=before.index, dtype="str")
             # values are the masked rows in order: placed by position (a reindex hashes the index)
-            full = pc.replace_with_mask(text_array(base), where, text_array(values))
+            full = pc.replace_with_mask(arrow(base), where, arrow(values))
             changes[fld] = pd.Series(full, index=before.index, dtype="str")
 
 

@@ -46,6 +46,7 @@ import xxhash
 
 from feedsync.columns import ROW
 from feedsync.errors import FeedsyncError
+from feedsync.vector import arrow
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT = 15.0  # seconds to wait for another process's write transaction
@@ -637,12 +638,8 @@ def text_table(frame: pd.DataFrame, key: pd.Series) -> pa.Table:
 
 def _text(s: pd.Series) -> pa.Array:
     if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
-        arr = pa.array(s.astype("str").array)
-    else:
-        arr = pa.array(s, from_pandas=True)
-        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-            arr = pc.cast(arr, pa.large_string())
-    return arr.cast(pa.large_string())
+        return arrow(s)
+    return pc.cast(pa.array(s, from_pandas=True), pa.large_string())
 
 
 def group_hashes(table: pa.Table, groups: dict[str, tuple[str, ...]]) -> np.ndarray:

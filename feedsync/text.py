@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from feedsync.catalog import clean_text
 from feedsync.columns import CANONICAL, ROW
 from feedsync.errors import SourceError
-from feedsync.render.values import end_bytes, rows_holding, text_array
+from feedsync.render.values import end_bytes, rows_holding
 from feedsync.vector import arrow
 
 # ---------------------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def html_to_text(series: pd.Series) -> pd.Series:
         text, lambda t: t.str.replace(_SPACE, " ", regex=True), b"\t\x0b\x0c\r", pairs=(b"  ",), non_ascii=True
     )
     text = _where(text, lambda t: t.str.replace(r" ?\n[ \n]*", "\n", regex=True), b"\n")
-    first, last, _ = end_bytes(text_array(text))
+    first, last, _ = end_bytes(arrow(text))
     space = np.zeros(256, dtype=bool)
     space[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
     space[0x80:] = True
@@ -118,7 +118,7 @@ def _where(
 ) -> pd.Series:
     """`fn(text)` where `fn` leaves values without any of `chars` (or `pairs`, or, with
     `non_ascii`, a byte above 0x7F) as they are: run on the other values only."""
-    a = text_array(text)
+    a = arrow(text)
     mask = rows_holding(a, chars, pairs=pairs, non_ascii=non_ascii)
     if mask is None:
         return text

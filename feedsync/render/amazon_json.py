@@ -26,8 +26,8 @@ from feedsync.render.values import (
     nonempty,
     replace_where,
     rows_bytes,
-    text_array,
 )
+from feedsync.vector import arrow
 
 MAX_MESSAGES = 10_000
 RENDER_ROWS = 10_000  # rows built per step (see FeedWriter.write)
@@ -38,7 +38,7 @@ _ID_OVERHEAD = len(',\n{"messageId":10000,')
 def _json_str(s: pd.Series | pa.Array) -> pa.Array:
     """JSON string literal bodies, vectorised: control characters dropped, the rest escaped.
     Only values holding a character to escape go through the replace kernels."""
-    a = text_array(s) if isinstance(s, pd.Series) else s
+    a = arrow(s) if isinstance(s, pd.Series) else s
     if may_hold_forbidden(a):  # the regex costs more than the rest; text seldom needs it
         a = pc.replace_substring_regex(a, r"[\x00-\x08\x0B\x0C\x0E-\x1F]", "")
     return replace_where(a, b'\\"\n\r\t', _json_escape)
@@ -163,7 +163,7 @@ def build_messages(
             )
         )
     attrs.append(group('"main_product_image_locator":[{"media_location":"', _json_str(frame["main_image"]), mp_tail))
-    others = pc.split_pattern(text_array(frame["other_images"]), "|")
+    others = pc.split_pattern(arrow(frame["other_images"]), "|")
     most = pc.max(pc.list_value_length(others)).as_py() or 0  # locators past it would all be empty
     for i in range(1, min(most, 8) + 1):
         url = pc.binary_join(pc.list_slice(others, i - 1, i), pa.scalar("", pa.large_string()))

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from feedsync.vector import isin
+from feedsync.vector import arrow, isin
 
 # XML 1.0 forbids these code points even escaped; they also break spreadsheets and TSV parsers.
 FORBIDDEN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\x{FFFE}\x{FFFF}]"
@@ -173,7 +173,7 @@ def xml_escape(s: pd.Series) -> pd.Series:
 
 
 def _map(s: pd.Series, fn) -> pd.Series:
-    arr = pa.array(s.astype("str").array).cast(pa.large_string())
+    arr = arrow(s)
     return pd.Series(fn(arr), index=s.index, dtype="str").astype("str")
 
 
@@ -262,21 +262,11 @@ def int_text(s: pd.Series) -> pd.Series:
     return s.astype("Int64").astype("str").where(s.notna()).astype("str")
 
 
-def text_array(s: pd.Series) -> pa.Array:
-    """A column as one contiguous large_string array. A frame read from Parquet or sliced from
-    a concatenation holds several chunks; the kernels used on the result (replace_with_mask,
-    buffer views) need one."""
-    a = pa.array(s.astype("str").array)
-    if isinstance(a, pa.ChunkedArray):
-        a = a.combine_chunks()
-    return a.cast(pa.large_string())
-
-
 def _part(p: pa.Array | pd.Series | str) -> pa.Array | pa.Scalar:
     if isinstance(p, str):
         return pa.scalar(p, pa.large_string())
     if isinstance(p, pd.Series):
-        return text_array(p)
+        return arrow(p)
     return p.cast(pa.large_string()) if p.type != pa.large_string() else p
 
 
@@ -401,7 +391,7 @@ class _Gather:
 
 def _large(p: pa.Array | pa.ChunkedArray | pd.Series) -> pa.Array:
     if isinstance(p, pd.Series):
-        p = text_array(p)
+        p = arrow(p)
     if isinstance(p, pa.ChunkedArray):
         p = p.combine_chunks()
     return p if p.type == pa.large_string() else p.cast(pa.large_string())
@@ -461,7 +451,7 @@ def present(a: pa.Array) -> pa.Array:
 
 def concat_columns(frame: pd.DataFrame, sep: str) -> pa.Array:
     """Join the columns of every row with `sep` (missing -> empty)."""
-    cols = [text_array(frame[c]) for c in frame.columns]
+    cols = [arrow(frame[c]) for c in frame.columns]
     return pc.binary_join_element_wise(
         *cols, pa.scalar(sep, pa.large_string()), null_handling="replace", null_replacement=""
     )

@@ -26,10 +26,10 @@ from feedsync.render.values import (
     rows_bytes,
     rows_holding,
     single_line_arrow,
-    text_array,
     xml_escape_arrow,
 )
 from feedsync.resources import template_env
+from feedsync.vector import arrow
 
 G_NS = "http://base.google.com/ns/1.0"
 RENDER_ROWS = 10_000
@@ -97,7 +97,7 @@ class DelimitedWriter(FeedWriter):
         special = f'{self.delimiter}"\r\n'.encode()
         for col in self.columns:
             s = frame[col] if col in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
-            a = text_array(s.astype("str"))
+            a = arrow(s)
             if self.single_line:
                 a = single_line_arrow(a)
             if self.neutralise_formulas:
@@ -176,7 +176,7 @@ class RssWriter(FeedWriter):
             if col not in frame:
                 continue
             tag = col if col in self.plain else f"g:{col}"
-            value = xml_escape_arrow(text_array(frame[col]))
+            value = xml_escape_arrow(arrow(frame[col]))
             if col in self.repeated:
                 value = replace_where(
                     value, b",", lambda a, tag=tag: pc.replace_substring(a, ",", f"</{tag}>\n<{tag}>")
