@@ -18,7 +18,7 @@ from feedsync.columns import DATES, FLOAT, INTEGER, MONEY, ROW, TEXT
 from feedsync.config import Defaults
 from feedsync.render.values import drop_forbidden
 from feedsync.validation.issues import concat_issues, issues_where
-from feedsync.vector import arrow, isin, matches
+from feedsync.vector import arrow, isin, matches, to_number
 
 AVAILABILITY = {
     "in_stock": "in_stock",
@@ -159,7 +159,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
     for col in MONEY:
         text = clean_text(raw[col]) if col in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
         parts = _extract(text.str.replace(",", "", regex=False) if col == "list_price" else text, _MONEY_RE)
-        number = pd.to_numeric(parts[0], errors="coerce")
+        number = to_number(parts[0])
         unreadable = text.notna() & number.isna()
         negative = number < 0 if col != "price" else number <= 0
         flag(
@@ -183,7 +183,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
             _quoting(text, f"{col} ", " is too large; check for a typo"),
             value=text,
         )
-        f[col] = number.astype("float64").round(2)  # all-whole-number cells parse as int64
+        f[col] = number.round(2)
         cur = cur.fillna(parts[1].str.upper())
     f["currency"] = cur.fillna(defaults.currency)
     flag(
@@ -194,7 +194,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
     )
 
     qty_text = clean_text(raw["quantity"]) if "quantity" in raw else pd.Series(pd.NA, index=raw.index, dtype="str")
-    qty = pd.to_numeric(qty_text, errors="coerce")
+    qty = to_number(qty_text)
     unreadable = qty_text.notna() & (qty.isna() | (qty != np.floor(qty.fillna(0))) | (qty.abs() > MAX_QUANTITY))
     flag(
         unreadable,
@@ -273,7 +273,7 @@ def normalise(raw: pd.DataFrame, defaults: Defaults, *, duplicate: pd.Series | N
     if defaults.weight_unit:
         unit = unit.fillna(defaults.weight_unit)
     unit_n = unit.map(WEIGHT_UNITS, na_action="ignore").astype("str")
-    weight = pd.to_numeric(parts[0], errors="coerce")
+    weight = to_number(parts[0])
     bad_w = w_text.notna() & (weight.isna() | unit_n.isna() | (weight < 0))
     flag(
         bad_w,

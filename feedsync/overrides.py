@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from feedsync.catalog import MAX_AMOUNT, MAX_QUANTITY, clean_text, derive_availability
 from feedsync.columns import row_numbers
@@ -21,7 +19,7 @@ from feedsync.config import ChannelConfig, StockConfig
 from feedsync.positions import CatalogPositions, positions_of
 from feedsync.sources.delimited import read_delimited
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
-from feedsync.vector import isin
+from feedsync.vector import isin, to_number
 
 PROVENANCE_COLUMNS = ["sku", "channel", "field", "source", "row"]
 
@@ -66,16 +64,6 @@ def _read_override(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def _numbers(text: pd.Series) -> pd.Series:
-    """Text as float64 (NaN where not a number). Arrow's cast when every value parses (the usual
-    file, millions of rows), pandas' coercing parser otherwise."""
-    try:
-        values = pc.cast(pa.array(text, type=pa.large_string()), pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pd.to_numeric(text, errors="coerce")
-    return pd.Series(values.to_numpy(zero_copy_only=False), index=text.index)
-
-
 def _bad_stock_message(file: str, hit: pd.DataFrame) -> pd.Series:
     return (
         file + " row " + hit["row"].astype("str") + ": needs a sku, a location and a whole quantity >= 0; "
@@ -99,7 +87,7 @@ def load_stock(cfg: StockConfig) -> Stock:
     parts, issues = [], []
     for order, path in enumerate(cfg.files):
         f = _read_override(path, ("sku", "location", "quantity"))
-        qty = _numbers(f["quantity"])
+        qty = to_number(f["quantity"])
         bad = f["sku"].isna() | f["location"].isna() | qty.isna() | (qty != np.floor(qty.fillna(0))) | (qty < 0)
         bad |= qty.abs() > MAX_QUANTITY
         view = _issue_view(f)
@@ -149,8 +137,8 @@ def load_prices(files: tuple[Path, ...], channels: list[str]) -> Prices:
             if col not in f:
                 f[col] = pd.Series(pd.NA, index=f.index, dtype="str")
         view = _issue_view(f)
-        price = pd.to_numeric(f["price"], errors="coerce")
-        sale = pd.to_numeric(f["sale_price"], errors="coerce")
+        price = to_number(f["price"])
+        sale = to_number(f["sale_price"])
         start = pd.to_datetime(f["start"], utc=True, format="ISO8601", errors="coerce")
         end = pd.to_datetime(f["end"], utc=True, format="ISO8601", errors="coerce")
         checks = [

@@ -26,6 +26,21 @@ def arrow(s: pd.Series) -> pa.Array:
     return a.cast(pa.large_string())
 
 
+# a plain decimal number: what Arrow's cast and pandas' parser read alike
+_NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def to_number(s: pd.Series) -> pd.Series:
+    """float64 from text; NaN where the text is missing or not a plain decimal number ("inf",
+    "nan", "1,5" and "0x10" are not numbers to a catalog). pd.to_numeric reads Arrow strings
+    through Python objects while holding the GIL; a regex check and an Arrow cast do not."""
+    a = arrow(s)
+    ok = pc.fill_null(pc.match_substring_regex(a, _NUMBER), False)
+    numbers = pc.cast(pc.if_else(ok, a, pa.scalar(None, pa.large_string())), pa.float64())
+    values = numbers.to_numpy(zero_copy_only=False) + 0.0  # "-0" is 0, not -0.0
+    return pd.Series(values, index=s.index, dtype="float64")
+
+
 def _bools(result: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(result.fill_null(False).to_numpy(zero_copy_only=False), index=index, dtype=bool)
 

@@ -22,7 +22,6 @@ from feedsync.text import (
     remove_item,
     require_columns,
     text_frame,
-    to_number,
 )
 
 
@@ -112,13 +111,6 @@ def test_html_to_text_decodes_like_html_unescape():
 
 
 # --- columns of text ------------------------------------------------------------------------
-
-
-def test_to_number_reads_plain_numbers_only():
-    got = to_number(S(["1", "1.50", "-3e2", ".5", "x", None, "1,000", "1.2.3", "inf"], index=range(5, 14)))
-    assert list(got.index) == list(range(5, 14))
-    assert got.tolist()[:4] == [1.0, 1.5, -300.0, 0.5]
-    assert got.iloc[4:].isna().all()
 
 
 def test_join_by_joins_values_per_key_in_row_order():

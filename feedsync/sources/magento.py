@@ -32,11 +32,10 @@ from feedsync.text import (
     require_columns,
     split_items,
     text_frame,
-    to_number,
     unescape_entities,
 )
 from feedsync.validation.issues import concat_issues, issues_where
-from feedsync.vector import arrow
+from feedsync.vector import arrow, to_number
 
 FORMAT = "magento"
 

@@ -33,10 +33,9 @@ from feedsync.text import (
     remove_item,
     require_columns,
     text_frame,
-    to_number,
 )
 from feedsync.validation.issues import concat_issues, issues_where
-from feedsync.vector import isin
+from feedsync.vector import isin, to_number
 
 FORMAT = "shopify"
 
