@@ -376,3 +376,18 @@ def test_google_and_meta_one_sided_sale_windows_do_not_follow_the_run_clock(tmp_
     assert dates["OPEN"] == ""  # no window at all: the sale simply applies
     assert dates["FROM"] == "2024-06-01T00:00+00:00/2099-12-31T00:00+00:00"
     assert dates["UNTIL"] == "2000-01-01T00:00+00:00/2027-01-31T00:00+00:00"
+
+
+def test_each_additional_image_link_must_be_a_url(tmp_path):
+    header = "id,title,description,link,image_link,brand,gtin,price,quantity,additional_image_links"
+    img = "https://cdn.example.com/x.jpg"
+    lines = [
+        product("A1") + f",{img}|{img}",
+        product("B2") + f",{img}|not a url",
+        product("C3") + f",{img}||{img}",  # an empty item is not a link either
+        product("D4") + ",",
+    ]
+    cfg = write_project(tmp_path, "\n".join([header, *lines]) + "\n")
+    report = feedsync.build(cfg, tmp_path / "out", now=NOW).report
+    bad = sorted((i.sku, i.row) for i in report.issue_list() if (i.code, i.field) == ("invalid-url", "additional_image_links"))
+    assert bad == [("B2", 2), ("C3", 3)]
