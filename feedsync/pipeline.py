@@ -31,6 +31,7 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from feedsync.catalog import clean_text, fill_url_templates, normalise
 from feedsync.channels import CHANNELS
@@ -60,7 +61,7 @@ from feedsync.state import ITEM_HASH, FeedRecord, SnapshotWriter, StateStore, gr
 from feedsync.validation.compile import CompiledSchema, compile_schema
 from feedsync.validation.issues import concat_issues
 from feedsync.validation.report import ChannelSummary, Report
-from feedsync.vector import isin
+from feedsync.vector import arrow, isin
 
 Progress = Callable[[int, int], None]
 Log = Callable[[dict[str, Any]], None]
@@ -978,8 +979,14 @@ def _excluded(
         return pd.DataFrame(columns=["channel", "sku", "row", "codes"])
 
     def codes_by(found: pd.DataFrame, key: str) -> pd.Series:
-        errors = found.loc[found["severity"] == "error"]
-        return errors.groupby(key)["code"].agg(lambda s: ",".join(sorted(set(s))))
+        """Per key, its distinct error codes in order, comma-joined (grouped in Arrow: a Python
+        join per group cost 0.1 s per batch)."""
+        errors = found.loc[(found["severity"] == "error") & found[key].notna(), [key, "code"]]
+        errors = errors.drop_duplicates().sort_values([key, "code"])
+        table = pa.table({"key": pa.array(errors[key].array), "code": arrow(errors["code"])})
+        grouped = table.group_by("key", use_threads=False).aggregate([("code", "list")])
+        joined = pc.binary_join(grouped["code_list"], pa.scalar(",", pa.large_string()))
+        return pd.Series(joined.to_pandas().astype("str").array, index=pd.Index(grouped["key"].to_pandas()))
 
     codes = rows[ROW].map(codes_by(issues, "row")).astype(object)
     if override_issues is not None and len(override_issues):
