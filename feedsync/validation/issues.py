@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from feedsync.columns import ROW
 from feedsync.validation.codes import info
 
 ISSUE_COLUMNS = ["code", "severity", "channel", "row", "sku", "field", "value", "message"]
@@ -69,22 +70,30 @@ def issues_where(
     mask = mask.fillna(False).astype(bool)
     if not mask.any():
         return empty_issues()
-    hit = frame.loc[mask]
-    values = pd.Series(value(hit), index=hit.index).reindex(frame.index) if callable(value) else value
-    if callable(message):
-        message = pd.Series(message(hit), index=hit.index).reindex(frame.index)
-    raw = hit[field] if values is None and field in hit else (values[mask] if values is not None else None)
+    if callable(message) or callable(value):
+        hit = frame.loc[mask]  # the wording may use any column
+    else:  # only the columns an issue shows: a channel frame has about 60
+        hit = frame.loc[mask, [ROW, "id", *([field] if field in frame and field not in (ROW, "id") else [])]]
+    if callable(value):
+        raw = pd.Series(value(hit), index=hit.index)
+    elif value is not None:
+        raw = value[mask]
+    else:
+        raw = hit.get(field)
     if raw is None:
         shown = pd.Series("", index=hit.index, dtype="str")
     else:
         shown = raw.astype("str").fillna("").str.slice(0, MAX_VALUE_CHARS)
-    msg = message[mask] if isinstance(message, pd.Series) else message
+    if callable(message):
+        msg = pd.Series(message(hit), index=hit.index)
+    else:
+        msg = message[mask] if isinstance(message, pd.Series) else message
     return pd.DataFrame(
         {
             "code": code,
             "severity": severity or info(code).severity,
             "channel": channel,
-            "row": hit["_row"].astype("Int64"),
+            "row": hit[ROW].astype("Int64"),
             "sku": hit["id"].astype("str").fillna(""),
             "field": field,
             "value": shown,
