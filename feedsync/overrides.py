@@ -45,6 +45,21 @@ class Stock:
 class Prices:
     rows: pd.DataFrame  # sku, channel ("" = every channel), price, sale_price, start, end, source, row
     issues: pd.DataFrame = field(default_factory=empty_issues)
+    _by_channel: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+
+    def for_channel(self, channel: str) -> pd.DataFrame:
+        """The rows that set `channel`'s prices, one per SKU indexed by it: channel rows beat
+        all-channel rows, and within a level the later row wins. Built once per channel, not
+        once per batch."""
+        if channel not in self._by_channel:
+            applicable = self.rows.loc[self.rows["channel"].isin(["", channel])]
+            self._by_channel[channel] = (
+                applicable.assign(_specific=applicable["channel"] != "")
+                .sort_values("_specific", kind="stable")
+                .drop_duplicates("sku", keep="last")
+                .set_index("sku")
+            )
+        return self._by_channel[channel]
 
 
 def _read_override(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
@@ -253,14 +268,7 @@ def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -
     out = frame.copy()
     prov = []
     if len(prices.rows):
-        applicable = prices.rows.loc[prices.rows["channel"].isin(["", channel.name])]
-        # channel-specific rows sort last so they win; within a level the later row wins
-        applicable = (
-            applicable.assign(_specific=applicable["channel"] != "")
-            .sort_values("_specific", kind="stable")
-            .drop_duplicates("sku", keep="last")
-            .set_index("sku")
-        )
+        applicable = prices.for_channel(channel.name)
         applicable = applicable.loc[isin(applicable.index.to_series(), out["id"]).to_numpy()]
         if len(applicable):
             hit = isin(out["id"], applicable.index)
