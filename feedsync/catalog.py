@@ -18,7 +18,7 @@ from feedsync.columns import DATES, FLOAT, INTEGER, MONEY, ROW, TEXT
 from feedsync.config import Defaults
 from feedsync.render.values import drop_forbidden
 from feedsync.validation.issues import concat_issues, issues_where
-from feedsync.vector import arrow, isin, matches, to_number
+from feedsync.vector import arrow, isin, labels, matches, to_number
 
 AVAILABILITY = {
     "in_stock": "in_stock",
@@ -300,9 +300,8 @@ def derive_availability(declared: pd.Series, quantity: pd.Series) -> pd.Series:
 
     With no quantity known, what the catalog declared stands (or out_of_stock if nothing).
     """
-    from_qty = pd.Series(
-        np.where(quantity.fillna(0).to_numpy() > 0, "in_stock", "out_of_stock"), index=quantity.index, dtype="str"
-    )
+    in_stock = quantity.fillna(0).to_numpy() > 0
+    from_qty = labels(in_stock.astype(np.int8), ["out_of_stock", "in_stock"], quantity.index)
     keep = isin(declared, ["preorder", "backorder"]) | (quantity.isna() & declared.notna())
     return declared.where(keep, from_qty).astype("str")
 

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedsync.vector import to_number
+from feedsync.vector import labels, map_text, to_number
 
 PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -42,3 +42,23 @@ def test_to_number_reads_plain_numbers_only():
     assert list(got.index) == list(range(5, 16))
     assert got.tolist()[:5] == [1.0, 1.5, -300.0, 0.5, 0.0] and not np.signbit(got.iloc[4])
     assert got.iloc[5:].isna().all()
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["web", "store-1", "store-2", "", "é"])), max_size=40),
+    st.dictionaries(st.sampled_from(["web", "store-1", "é", "other"]), st.text(max_size=5), max_size=4),
+)
+def test_map_text_is_series_map(values, mapping):
+    s = pd.Series(values, dtype="str", index=pd.RangeIndex(3, 3 + len(values)))
+    expected = s.map(mapping).astype("str")
+    got = map_text(s, mapping)
+    assert got.dtype == expected.dtype and got.index.equals(s.index)
+    assert got.isna().tolist() == expected.isna().tolist()
+    assert got.dropna().tolist() == expected.dropna().tolist()
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2), max_size=40))
+def test_labels_takes_names_by_code(codes):
+    names = ["out_of_stock", "limited_availability", "in_stock"]
+    got = labels(np.array(codes, dtype=np.int64), names, pd.RangeIndex(len(codes)))
+    assert got.dtype == "str" and got.tolist() == [names[c] for c in codes]

@@ -14,6 +14,7 @@ from feedsync.config import Option
 from feedsync.positions import positions_of
 from feedsync.render import values as v
 from feedsync.render.writers import DelimitedWriter
+from feedsync.vector import labels
 
 NAME = "google_local"
 TITLE = "Google local inventory"
@@ -44,15 +45,18 @@ def to_frame(p: pd.DataFrame, ctx: ChannelContext) -> pd.DataFrame:
     else:
         qty = (rows["quantity"] - ctx.config.safety_stock).clip(lower=0).astype("Int64")
     limited = opts["limited_threshold"]
-    availability = np.where(
-        qty.to_numpy() <= 0, "out_of_stock", np.where(qty.to_numpy() <= limited, "limited_availability", "in_stock")
+    q = qty.to_numpy()
+    availability = labels(
+        np.where(q <= 0, 0, np.where(q <= limited, 1, 2)),
+        ["out_of_stock", "limited_availability", "in_stock"],
+        rows.index,
     )
     f = pd.DataFrame(index=rows.index)
     f["_row"] = rows["_row"]
     f["store_code"] = rows["store_code"].astype("str")
     f["id"] = rows["id"]
     f["quantity"] = v.int_text(qty)
-    f["availability"] = pd.Series(availability, index=rows.index, dtype="str")
+    f["availability"] = availability
     f["price"] = v.money(rows["price"], rows["currency"])
     # per store ([channels.google_local.stores.<code>], via store_inventory) or one setting for all
     method = rows["pickup_method"] if "pickup_method" in rows else pd.Series(opts["pickup_method"], index=rows.index)
