@@ -31,7 +31,7 @@ from feedsync.merchandising_config import MarketConfig, PricePolicy, StockPolicy
 from feedsync.positions import CatalogPositions, positions_of
 from feedsync.render.values import ZERO_DECIMAL_CURRENCIES
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
-from feedsync.vector import isin
+from feedsync.vector import isin, labels, map_text
 
 _SAFE = 2**62
 
@@ -170,8 +170,8 @@ def store_inventory(stores: pd.DataFrame, channel: ChannelConfig) -> pd.DataFram
     sla = channel.options.get("pickup_sla")
     per_method = {code: s.pickup_method for code, s in channel.stores.items() if s.pickup_method}
     per_sla = {code: s.pickup_sla for code, s in channel.stores.items() if s.pickup_sla}
-    rows["pickup_method"] = rows["location"].map(per_method).astype("str").fillna(method) if len(rows) else None
-    rows["pickup_sla"] = rows["location"].map(per_sla).astype("str").fillna(sla) if len(rows) else None
+    rows["pickup_method"] = map_text(rows["location"], per_method).fillna(method) if len(rows) else None
+    rows["pickup_sla"] = map_text(rows["location"], per_sla).fillna(sla) if len(rows) else None
     rows["pickup_method"] = rows["pickup_method"].astype("str")
     rows["pickup_sla"] = rows["pickup_sla"].astype("str")
     return rows[STORE_COLUMNS]
@@ -284,7 +284,10 @@ def apply_price_policy(
     out = frame.copy(deep=False)
     n = len(frame)
     idx = frame.index
-    currency = frame["currency"].astype("str").fillna("").to_numpy(dtype=object)
+    # currencies as codes into `names`: a batch holds a handful, and comparing codes is cheap
+    # where comparing Python strings per row is not
+    codes, uniques = pd.factorize(frame["currency"].astype("str").fillna(""))
+    names = [str(u) for u in uniques]
     target = market.currency if market else None
     price, has_price = _cents(frame["price"])
     sale, has_sale = _cents(frame["sale_price"])
@@ -293,17 +296,18 @@ def apply_price_policy(
     sale_below_before = has_sale & has_price & (sale < price)
     issues = []
     no_rate = np.zeros(n, dtype=bool)
-    out_currency = currency.copy()
+    out_codes = codes.copy()
     if target:
-        for cur in pd.unique(currency):
-            rows = currency == cur
+        names.append(target)
+        for k, cur in enumerate(names[:-1]):
+            rows = codes == k
             factor = fx.factor(cur, target) if fx is not None else (Fraction(1) if cur == target else None)
             if factor is None:
                 no_rate |= rows
                 continue
             for arr in (price, sale, floor):
                 arr[rows] = scale(arr[rows], factor)
-            out_currency[rows] = target
+            out_codes[rows] = len(names) - 1
         if target in ZERO_DECIMAL_CURRENCIES:
             for arr in (price, sale, floor):
                 arr[:] = scale(arr, Fraction(1, 100)) * 100
@@ -312,7 +316,7 @@ def apply_price_policy(
     amount = int(policy.markup_amount * 100)
     price, sale = scale(price, markup) + amount, scale(sale, markup) + amount
     price, sale, floor = scale(price, tax), scale(sale, tax), scale(floor, tax)
-    zero_dec = np.isin(out_currency.astype(str), list(ZERO_DECIMAL_CURRENCIES))
+    zero_dec = np.isin(out_codes, [k for k, name in enumerate(names) if name in ZERO_DECIMAL_CURRENCIES])
     if policy.rounding != "none":
         price = np.where(zero_dec, price, round_price(price, policy.rounding))
         sale = np.where(zero_dec, sale, round_price(sale, policy.rounding))
@@ -325,7 +329,7 @@ def apply_price_policy(
     # unconvertible rows keep their own prices and currency; the error keeps them off the channel
     out["price"] = new_price.where(ok, frame["price"])
     out["sale_price"] = new_sale.where(ok, frame["sale_price"])
-    out["currency"] = pd.Series(out_currency, index=idx, dtype="str")
+    out["currency"] = labels(out_codes, names, idx)
     if dropped.any():
         for col in ("sale_price_start", "sale_price_end"):
             out[col] = frame[col].where(~dropped)
@@ -406,7 +410,7 @@ def apply_price_policy(
     if how != "none":
         changed = (has_price | has_sale) & ok
         traced = changed if trace is None else changed & isin(frame["id"], trace).to_numpy()
-        ids = frame["id"].astype("str").to_numpy()
+        ids = frame["id"].astype("str")
         parts = []
         for fld, present in (("price", has_price), ("sale_price", has_sale)):
             m = traced & present
@@ -414,11 +418,13 @@ def apply_price_policy(
                 parts.append(
                     pd.DataFrame(
                         {
-                            "sku": ids[m],
+                            "sku": ids[m].to_numpy(),
                             "channel": channel.name,
                             "field": fld,
                             "source": f"price policy [channels.{channel.name}]: {how}",
-                            "row": pd.array([pd.NA] * int(m.sum()), dtype="Int64"),
+                            "row": pd.arrays.IntegerArray(
+                                np.zeros(int(m.sum()), np.int64), np.ones(int(m.sum()), bool)
+                            ),
                         }
                     )
                 )
