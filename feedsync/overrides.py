@@ -265,27 +265,26 @@ def stock_provenance(stock: Stock, skus: pd.Series) -> pd.DataFrame:
 
 def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-channel prices (channel rows beat all-channel rows) and safety stock; returns (copy, provenance)."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns are replaced, never written into (copy-on-write)
     prov = []
     if len(prices.rows):
         applicable = prices.for_channel(channel.name)
-        applicable = applicable.loc[isin(applicable.index.to_series(), out["id"]).to_numpy()]
-        if len(applicable):
-            hit = isin(out["id"], applicable.index)
-            ids = out.loc[hit, "id"]
-            new_price = ids.map(applicable["price"])
-            out.loc[hit, "price"] = new_price.where(new_price.notna(), out.loc[hit, "price"])
-            has_sale = ids.map(applicable["sale_price"]).notna()
-            sale_ids = ids[has_sale]
-            out.loc[sale_ids.index, "sale_price"] = sale_ids.map(applicable["sale_price"])
-            out.loc[sale_ids.index, "sale_price_start"] = sale_ids.map(applicable["start"])
-            out.loc[sale_ids.index, "sale_price_end"] = sale_ids.map(applicable["end"])
-            src = applicable.loc[ids]
-            for fld, used in (("price", src["price"].notna().to_numpy()), ("sale_price", has_sale.to_numpy())):
+        at = applicable.index.get_indexer(out["id"])  # the index's hash table is built once per channel
+        rows = np.flatnonzero(at >= 0)
+        if len(rows):
+            src = applicable.iloc[at[rows]]
+            ids = out["id"].to_numpy()[rows]
+            new_price = src["price"].to_numpy(dtype="float64", na_value=np.nan)
+            has_price = ~np.isnan(new_price)
+            has_sale = src["sale_price"].notna().to_numpy()
+            out["price"] = _placed(out["price"], rows[has_price], new_price[has_price])
+            for col, given in (("sale_price", "sale_price"), ("sale_price_start", "start"), ("sale_price_end", "end")):
+                out[col] = _placed(out[col], rows[has_sale], src[given].array[has_sale])
+            for fld, used in (("price", has_price), ("sale_price", has_sale)):
                 prov.append(
                     pd.DataFrame(
                         {
-                            "sku": ids[used].to_numpy(),
+                            "sku": ids[used],
                             "channel": channel.name,
                             "field": fld,
                             "source": src["source"].to_numpy()[used],
@@ -297,6 +296,15 @@ def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -
         out["quantity"] = (out["quantity"] - channel.safety_stock).clip(lower=0).astype("Int64")
         out["availability"] = derive_availability(out["availability_source"], out["quantity"])
     return out, (pd.concat(prov, ignore_index=True) if prov else _no_provenance())
+
+
+def _placed(column: pd.Series, rows: np.ndarray, values: np.ndarray | pd.api.extensions.ExtensionArray) -> pd.Series:
+    """`column` with `values` at positions `rows`, as a new Series of the column's dtype."""
+    if not len(rows):
+        return column
+    placed = column.copy()
+    placed.iloc[rows] = values
+    return placed
 
 
 def _no_provenance() -> pd.DataFrame:
