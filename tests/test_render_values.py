@@ -66,6 +66,30 @@ def test_gather_matches_arrow_joins(seed):
     assert concat_rows("a", group("x", b, "y", c, skip_missing=True), c).equals(nested)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_elements_kept_in_some_rows_next_to_literals(seed):
+    """Elements kept everywhere, in some rows and in the others, between literals: the rows
+    without an element lose exactly its bytes."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 7))
+    a, b = (pc.fill_null(x, "") for x in _arrays(rng, n, 2))
+    some = rng.random(n) < 0.5
+    got = rows_bytes(
+        "<item>",
+        group("<a>", a, "</a>", when=np.ones(n, dtype=bool)),
+        group("<b>", b, "</b>", when=some),
+        "<c>",
+        a,
+        "</c>",
+        group("<d>", b, "</d>", when=~some),
+        "</item>",
+    )
+    b_el = pc.if_else(pa.array(some, pa.bool_()), _join("<b>", b, "</b>"), pa.scalar("", LS))
+    d_el = pc.if_else(pa.array(~some, pa.bool_()), _join("<d>", b, "</d>"), pa.scalar("", LS))
+    expected = _join("<item>", "<a>", a, "</a>", b_el, "<c>", a, "</c>", d_el, "</item>")
+    assert bytes(got) == data_bytes(expected)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_escaping_fast_paths_match_the_kernels(seed):
     rng = np.random.default_rng(seed)
