@@ -1,8 +1,8 @@
 """Whole-catalog SKU tables aligned to catalog rows, once per run.
 
 Stock files are keyed by SKU and read whole; the catalog is processed in batches whose index is
-the catalog position. Aligning a SKU table to positions once (one factorize over both SKU
-columns) lets every batch take its values by position: no hashing of SKUs per batch (a join of
+the catalog position. Aligning a SKU table to positions once (one hash lookup of its SKUs among
+the catalog's) lets every batch take its values by position: no hashing of SKUs per batch (a join of
 each batch with the whole table costs the whole table every time), and no lookup index held for
 the run (pandas caches one per Index it has looked up in: about 100 MiB per million SKUs).
 """
@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+
+from feedsync.vector import arrow
 
 
 class CatalogPositions:
@@ -27,13 +30,10 @@ class CatalogPositions:
 
     def first_row(self, skus: pd.Series) -> np.ndarray:
         """Per SKU, the catalog position of its first row; -1 for a SKU not in the catalog."""
-        n = len(self.ids)
-        both = pd.concat([self.ids, pd.Series(skus, dtype="str")], ignore_index=True)
-        codes, uniques = pd.factorize(both)  # missing -> -1
-        first = np.full(len(uniques) + 1, -1, dtype=np.int64)  # the extra last slot is code -1's
-        first[codes[:n][::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)  # written last: the first row
-        first[-1] = -1
-        return first[codes[n:]]
+        # Arrow's set lookup: the index of a value's first occurrence, without the GIL (a pandas
+        # factorize of both columns took half as long again, holding it)
+        at = pc.index_in(arrow(pd.Series(skus, dtype="str")), value_set=arrow(self.ids), skip_nulls=True)
+        return pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def align(self, skus: pd.Series, values: pd.Series) -> pd.arrays.IntegerArray:
         """Whole-number `values` (one per SKU, SKUs unique) over catalog positions; missing where
