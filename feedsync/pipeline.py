@@ -162,19 +162,18 @@ def _families(ids: pd.Series, groups: pd.Series, size: pd.Series, color: pd.Seri
     has_parent = isin(groups, ids[is_parent])
     children = pd.DataFrame({"g": groups, "size": size, "color": color}).loc[groups.notna()]
     varies = children.groupby("g")[["size", "color"]].nunique()
-    theme = pd.Series(
-        np.select(
-            [(varies["size"] > 1) & (varies["color"] > 1), varies["size"] > 1, varies["color"] > 1],
-            ["SIZE_NAME/COLOR_NAME", "SIZE_NAME", "COLOR_NAME"],
-            default="SIZE_NAME",
-        ),
-        index=varies.index,
-        dtype="str",
+    theme = np.select(
+        [(varies["size"] > 1) & (varies["color"] > 1), varies["size"] > 1, varies["color"] > 1],
+        [3, 1, 2],
+        default=1,
     )
     key = groups.where(~is_parent, ids)
-    return pd.DataFrame(
-        {"is_parent": is_parent, "has_parent": has_parent, "variation_theme": key.map(theme).astype("str")}
-    )
+    # each row's family looked up in Arrow: Series.map hashed the million keys holding the GIL
+    at = pc.index_in(arrow(key), value_set=arrow(varies.index.to_series()), skip_nulls=True)
+    names = pa.array([None, "SIZE_NAME", "COLOR_NAME", "SIZE_NAME/COLOR_NAME"], pa.large_string())
+    per_row = np.append(theme, 0)[pc.fill_null(at, len(theme)).to_numpy()]  # the last slot: no family
+    themes = pd.Series(names.take(pa.array(per_row)), index=key.index, dtype="str")
+    return pd.DataFrame({"is_parent": is_parent, "has_parent": has_parent, "variation_theme": themes})
 
 
 class _Events:
