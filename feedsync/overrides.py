@@ -273,7 +273,7 @@ def apply_channel(frame: pd.DataFrame, prices: Prices, channel: ChannelConfig) -
         rows = np.flatnonzero(at >= 0)
         if len(rows):
             src = applicable.iloc[at[rows]]
-            ids = out["id"].to_numpy()[rows]
+            ids = out["id"].iloc[rows].to_numpy()
             new_price = src["price"].to_numpy(dtype="float64", na_value=np.nan)
             has_price = ~np.isnan(new_price)
             has_sale = src["sale_price"].notna().to_numpy()

@@ -22,25 +22,12 @@ from feedsync.validation.semantic import gtin_messages, gtin_problems
 from feedsync.vector import arrow, isin, matches
 
 URL_RE = r"^https?://[^\s]+$"
-
-
 # Amazon's discounted_price schedule requires both start_at and end_at (spec section 3.2; the
 # PRODUCT type definition lists end_at, start_at and value_with_tax as required). The open side
 # of a sale window gets a fixed date, never one taken from the run clock: an unchanged sale then
 # gives the same feed every night, and a delta sends nothing for it (filling the run day re-sent
 # every open-ended offer each night). A missing start means "already running", a missing end
 # "until further notice".
-def _any_listed_fails(lists: pd.Series, pattern: str) -> np.ndarray:
-    """Per row of '|'-separated items: whether an item does not match `pattern` (an empty item
-    does not). Split and matched in Arrow: pandas' split and explode go value by value."""
-    parts = pc.split_pattern(arrow(lists), "|")
-    items = pc.list_flatten(parts)
-    failed = ~pc.fill_null(pc.match_substring_regex(items, pattern), True).to_numpy(zero_copy_only=False)
-    out = np.zeros(len(lists), dtype=bool)
-    out[pc.list_parent_indices(parts).to_numpy()[failed]] = True
-    return out
-
-
 OPEN_SALE_START = pd.Timestamp("2000-01-01", tz="UTC")
 OPEN_SALE_END = pd.Timestamp("2099-12-31", tz="UTC")
 OPEN_SALE_DAYS = 365  # an open end for a sale that starts on or after OPEN_SALE_END
@@ -103,6 +90,17 @@ def close_window(start: pd.Series, end: pd.Series, where: pd.Series) -> tuple[pd
 
 def _when(ts: pd.Series, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:
     return ts.dt.strftime(fmt).astype("str")
+
+
+def _any_listed_fails(lists: pd.Series, pattern: str) -> np.ndarray:
+    """Per row of '|'-separated items: whether an item does not match `pattern` (an empty item
+    does not). Split and matched in Arrow: pandas' split and explode go value by value."""
+    parts = pc.split_pattern(arrow(lists), "|")
+    items = pc.list_flatten(parts)
+    failed = ~pc.fill_null(pc.match_substring_regex(items, pattern), True).to_numpy(zero_copy_only=False)
+    out = np.zeros(len(lists), dtype=bool)
+    out[pc.list_parent_indices(parts).to_numpy()[failed]] = True
+    return out
 
 
 def product_checks(p: pd.DataFrame) -> pd.DataFrame:
