@@ -24,7 +24,7 @@ numeric_text = st.one_of(
 
 
 @given(st.lists(st.one_of(st.none(), numeric_text), max_size=30))
-def test_to_number_reads_plain_numbers_as_pandas_does_and_nothing_else(values):
+def test_to_number_reads_plain_numbers_exactly_and_nothing_else(values):
     s = pd.Series(values, dtype="str")
     got = to_number(s)
     assert got.dtype == np.float64 and got.index.equals(s.index)
@@ -32,8 +32,9 @@ def test_to_number_reads_plain_numbers_as_pandas_does_and_nothing_else(values):
         if text is None or not PLAIN.fullmatch(text):
             assert np.isnan(value), text
         else:
-            expected = float(pd.to_numeric(pd.Series([text], dtype="str"), errors="coerce").iloc[0])
-            assert value == expected, text  # bit for bit; "-0" is 0 here as in pandas
+            # Python's float() rounds correctly; pd.to_numeric can miss by one unit in the last place
+            # ("+73000.000020011000" alone in a column), so it is not the reference
+            assert value == float(text), text
             assert not np.signbit(value) or value < 0, text
 
 
