@@ -47,6 +47,8 @@ from feedsync.merchandising import Merchandising, feed_key, without_parents
 from feedsync.output import DELTA_DIR, FeedFile, PendingFile, commit_all, dumps, manifest, write_atomic
 from feedsync.overrides import (
     PROVENANCE_COLUMNS,
+    Prices,
+    Stock,
     apply_stock,
     load_prices,
     load_stock,
@@ -310,23 +312,30 @@ def _run(
                 hint="name the SKU column `id`, or map it with [catalog.columns]",
             )
         duplicate = ids.duplicated() & ids.notna()
+        unique_ids = ids[~duplicate & ids.notna()]
+
+        def line_up_overrides() -> tuple[Stock, Prices, pd.DataFrame]:
+            """After the files are read (the same worker, so in turn): stock by catalog position
+            and the override rows whose SKU the catalog lacks."""
+            loaded_stock, prices = overrides.result()
+            stock = loaded_stock.aligned_to(CatalogPositions(ids))
+            return stock, prices, unknown_skus(pd.Index(unique_ids), stock, prices)
+
+        lined_up = side.submit(line_up_overrides)  # mostly Arrow: overlaps the families below
         fam = _families(
             ids.where(~duplicate),
             clean_text(keys["item_group_id"]),
             clean_text(keys["size"]),
             clean_text(keys["color"]),
         )
-        unique_ids = ids[~duplicate & ids.notna()]
         folded = unique_ids.str.lower()
         casefold = frozenset(folded[folded.duplicated(keep=False)])
         # the whole-catalog columns are not needed again: 60 MiB a million rows, kept through the run
         del keys
         raw.keys = raw.keys.iloc[:0]
 
-        loaded_stock, prices = overrides.result()
-        stock = loaded_stock.aligned_to(CatalogPositions(ids))
-        catalog_ids = pd.Index(unique_ids)
-        issues = [raw.issues, stock.issues, prices.issues, unknown_skus(catalog_ids, stock, prices)]
+        stock, prices, unknown = lined_up.result()
+        issues = [raw.issues, stock.issues, prices.issues, unknown]
         override_errors = set(concat_issues([stock.issues, prices.issues]).query("severity == 'error'")["sku"])
         source_error_rows = set(raw.issues.loc[raw.issues["severity"] == "error", "row"].dropna())
 
