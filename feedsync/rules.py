@@ -40,7 +40,7 @@ from feedsync.errors import ConfigError
 from feedsync.field_templates import FieldTemplate, Rendered, compile_template, empty_provenance
 from feedsync.mapping import MappingTable, read_mapping_table
 from feedsync.validation.issues import concat_issues, empty_issues, issues_where
-from feedsync.vector import arrow
+from feedsync.vector import arrow, numbers
 
 MAX_EXPRESSION = 20_000  # characters; a generous `id in [...]` list fits
 MAX_DEPTH = 40  # nesting of parentheses / not / unary minus
@@ -52,7 +52,6 @@ PROTECTED = ("id",)  # market id_suffix changes ids; rules may not
 TYPED = MONEY + INTEGER + FLOAT + DATES  # prices and stock change through overrides and policies
 FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 KEYWORDS = {"and", "or", "not", "in", "contains", "starts", "ends", "with", "is", "empty", "today", "now"}
-_NUMBER_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
 
 
 class RuleError(Exception):
@@ -507,9 +506,9 @@ class Evaluator:
         return self._lowered[key][1]
 
     def _text_to_number(self, a: pa.Array) -> np.ndarray:
-        ok = pc.match_substring_regex(a, _NUMBER_TEXT)
-        clean = pc.if_else(ok, pc.utf8_trim_whitespace(a), pa.scalar(None, pa.large_string()))
-        return pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False)
+        """A number with white space around it is still one here (RE2's \\s: tab, line feed,
+        form feed, carriage return, space)."""
+        return numbers(pc.utf8_trim(a, characters=" \t\n\f\r"))
 
     def _to_date(self, s: pd.Series) -> np.ndarray:
         if not pd.api.types.is_datetime64_any_dtype(s.dtype):

@@ -31,16 +31,18 @@ def arrow(s: pd.Series) -> pa.Array:
 _NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
-def to_number(s: pd.Series) -> pd.Series:
-    """float64 from text; NaN where the text is missing or not a plain decimal number ("inf",
-    "nan", "1,5" and "0x10" are not numbers to a catalog), rounded correctly as Python's float()
-    does. pd.to_numeric reads Arrow strings through Python objects while holding the GIL (and can
-    miss by one unit in the last place); a regex check and an Arrow cast do neither."""
-    a = arrow(s)
+def numbers(a: pa.Array) -> np.ndarray:
+    """float64 per value; NaN where missing or not a plain decimal number ("inf", "nan", "1,5"
+    and "0x10" are not numbers to a catalog), rounded correctly as Python's float() does."""
     ok = pc.fill_null(pc.match_substring_regex(a, _NUMBER), False)
-    numbers = pc.cast(pc.if_else(ok, a, pa.scalar(None, pa.large_string())), pa.float64())
-    values = numbers.to_numpy(zero_copy_only=False) + 0.0  # "-0" is 0, not -0.0
-    return pd.Series(values, index=s.index, dtype="float64")
+    return pc.cast(pc.if_else(ok, a, pa.scalar(None, a.type)), pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def to_number(s: pd.Series) -> pd.Series:
+    """`numbers` of a text column, "-0" read as 0. pd.to_numeric reads Arrow strings through
+    Python objects while holding the GIL (and can miss by one unit in the last place); a regex
+    check and an Arrow cast do neither."""
+    return pd.Series(numbers(arrow(s)) + 0.0, index=s.index, dtype="float64")
 
 
 def labels(codes: np.ndarray, names: Sequence[str], index: pd.Index) -> pd.Series:
