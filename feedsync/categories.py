@@ -25,7 +25,7 @@ from feedsync.errors import ConfigError
 from feedsync.field_templates import empty_provenance
 from feedsync.mapping import MappingTable
 from feedsync.validation.issues import concat_issues, issues_where
-from feedsync.vector import matches
+from feedsync.vector import matches, spread
 
 MAX_LEVELS = 12  # parent fallbacks tried for a product_type path
 SEPARATOR = " > "
@@ -47,11 +47,8 @@ class Taxonomy:
         Resolved once per distinct value, then spread."""
         codes, uniques = pd.factorize(values.astype("str"))
         u_ids, u_valid = self._resolve_distinct(pd.Series(uniques, dtype="str"))
-        take = np.maximum(codes, 0)
-        ids = pd.Series(u_ids.to_numpy()[take] if len(u_ids) else None, index=values.index, dtype="str")
-        ids = ids.where(codes >= 0)
-        valid = pd.Series(u_valid.to_numpy()[take] if len(u_valid) else True, index=values.index) | (codes < 0)
-        return ids.astype("str"), valid.astype(bool)
+        valid = np.append(u_valid.to_numpy(dtype=bool), True)[codes]  # code -1 (missing): valid
+        return spread(u_ids.astype("str"), codes, values.index), pd.Series(valid, index=values.index)
 
     def _resolve_distinct(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
         s = values.astype("str").str.strip()
@@ -115,34 +112,32 @@ def lookup_hierarchical(table: MappingTable, keys: pd.Series) -> tuple[pd.Series
     once per distinct key, then spread over the rows."""
     codes, uniques = pd.factorize(keys.astype("str"))
     value_u, row_u, matched_u = _lookup_hierarchical(table, pd.Series(uniques, dtype="str"))
-    take = np.maximum(codes, 0)
-    present = codes >= 0
-
-    def spread(u: pd.Series, dtype: str) -> pd.Series:
-        out = pd.Series(u.to_numpy()[take] if len(u) else pd.NA, index=keys.index, dtype=dtype)
-        return out.where(present)
-
-    return spread(value_u, "str"), spread(row_u, "Int64"), spread(matched_u, "str")
+    return spread(value_u, codes, keys.index), spread(row_u, codes, keys.index), spread(matched_u, codes, keys.index)
 
 
 def _lookup_hierarchical(table: MappingTable, keys: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    value, row = table.lookup(keys)
-    matched = keys.where(row.notna()).astype("str")
-    pending = row.isna() & keys.notna() & keys.str.contains(SEPARATOR, regex=False)
-    current = keys.astype("str")
-    for _ in range(MAX_LEVELS):
-        if not pending.any():
-            break
-        current = current.where(pending).str.rsplit(SEPARATOR, n=1).str[0].astype("str")
-        v, r = table.lookup(current[pending])
-        hit = r.notna()
-        idx = hit[hit].index
-        value.loc[idx] = v[idx]
-        row.loc[idx] = r[idx]
-        matched.loc[idx] = current[idx]
-        pending = pending & ~pd.Series(keys.index.isin(idx), index=keys.index)
-        pending &= current.str.contains(SEPARATOR, regex=False).fillna(False)
-    return value, row, matched
+    """For distinct keys (a few hundred): every key's candidates, itself then up to MAX_LEVELS
+    parents, are looked up in one call, and each key takes its first candidate found."""
+    candidates: list[str] = []
+    owner: list[int] = []
+    for i, key in enumerate(keys.tolist()):
+        for _ in range(MAX_LEVELS + 1):
+            candidates.append(key)
+            owner.append(i)
+            if SEPARATOR not in key:
+                break
+            key = key.rsplit(SEPARATOR, 1)[0]
+    value, row = table.lookup(pd.Series(candidates, dtype="str"))
+    found = row.notna().to_numpy()
+    owners = np.asarray(owner, dtype=np.intp)[found]
+    hits, first = np.unique(owners, return_index=True)  # candidates are in order: the first hit wins
+    pick = np.full(len(keys), -1, dtype=np.intp)
+    pick[hits] = np.flatnonzero(found)[first]
+    return (
+        spread(value, pick, keys.index),
+        spread(row, pick, keys.index),
+        spread(pd.Series(candidates, dtype="str"), pick, keys.index),
+    )
 
 
 def map_categories(
@@ -188,15 +183,13 @@ def map_categories(
     if taxonomy is not None:
         ids, valid = taxonomy.resolve(current)
         bad = ~valid
-        where = pd.Series(
-            np.where(
-                mapped_mask & row.notna(),
-                " (" + (table.name if table else "") + " row " + row.astype("str").fillna("") + ")",
-                "",
-            ),
-            index=frame.index,
-            dtype="str",
-        )
+
+        def where(hit: pd.Index) -> pd.Series:
+            """' (categories.csv row 12)' for the flagged values the table supplied."""
+            rows = row[hit].astype("str")
+            named = " (" + (table.name if table else "") + " row " + rows + ")"
+            return named.where(mapped_mask[hit] & row[hit].notna(), "").astype("str")
+
         issues.append(
             issues_where(
                 frame.assign(**{target: current}),
@@ -210,7 +203,7 @@ def map_categories(
                     + " '"
                     + current[hit.index].str.slice(0, 80)
                     + "'"
-                    + where[hit.index]
+                    + where(hit.index)
                     + f" is not in Google's product taxonomy (version {taxonomy.version})"
                 ),
             )

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from feedsync.errors import ConfigError, SourceError
-from feedsync.vector import arrow
+from feedsync.vector import arrow, spread
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,8 @@ class MappingTable:
         codes, uniques = pd.factorize(keys.astype("str"))
         pos_u = self.values.index.get_indexer(normalise_keys(pd.Series(uniques, dtype="str")))
         pos = np.where(codes >= 0, pos_u[np.maximum(codes, 0)] if len(pos_u) else -1, -1)
-        hit = pos >= 0
-        value = pd.Series(pd.NA, index=keys.index, dtype="str")
-        row = pd.Series(pd.NA, index=keys.index, dtype="Int64")
-        if hit.any():
-            value[hit] = self.values.to_numpy()[pos[hit]]
-            row[hit] = self.rows.to_numpy()[pos[hit]]
+        value = spread(self.values.astype("str"), pos, keys.index)
+        row = spread(self.rows.astype("Int64"), pos, keys.index)
         return value, row
 
 

@@ -51,6 +51,13 @@ def labels(codes: np.ndarray, names: Sequence[str], index: pd.Index) -> pd.Serie
     return pd.Series(pa.array(names, pa.large_string()).take(pa.array(codes)), index=index, dtype="str")
 
 
+def spread(uniques: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """`uniques[codes]` per row, missing where a code is negative: the results of a per-distinct-
+    value computation put back on the rows. Taken by the column's own array (Arrow for text,
+    masks for Int64), never through Python objects, which cost a value-by-value conversion."""
+    return pd.Series(uniques.array.take(np.asarray(codes, dtype=np.intp), allow_fill=True), index=index)
+
+
 def map_text(s: pd.Series, mapping: dict[str, str]) -> pd.Series:
     """`s.map(mapping)` as str for a column of few distinct values (locations, codes): each
     distinct value is looked up once, not once per row."""

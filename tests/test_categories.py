@@ -8,8 +8,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import SHARED, write_project
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from feedsync.categories import load_taxonomy, lookup_hierarchical, map_categories, merge_unmapped, unmapped_summary
+from feedsync.categories import (
+    MAX_LEVELS,
+    load_taxonomy,
+    lookup_hierarchical,
+    map_categories,
+    merge_unmapped,
+    unmapped_summary,
+)
 from feedsync.config import load_config
 from feedsync.errors import ConfigError
 from feedsync.mapping import read_mapping_table
@@ -161,3 +170,35 @@ def test_categories_config_resolves_paths_relative_to_the_config(tmp_path):
         load_config(write_project(tmp_path / "bad", "id\nA\n", toml.replace("taxonomy =", "taxonomy_file =")))
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(write_project(tmp_path / "missing", "id\nA\n", toml.replace("categories.csv", "nope.csv")))
+
+
+_SEGMENT = st.sampled_from(["A", "b", "C c", " A ", "Ä", "x>y", ""])
+_ROOT = st.sampled_from(["A", "b", "a ", "Ä"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(_ROOT, min_size=1, max_size=3).map(" > ".join), min_size=1, max_size=6),
+    st.lists(st.lists(_SEGMENT, min_size=1, max_size=16).map(" > ".join), min_size=0, max_size=40),
+)
+def test_lookup_hierarchical_takes_the_deepest_listed_path_within_max_levels(tmp_path_factory, listed, keys):
+    """Against a plain reference: the key itself, else its parents (at most MAX_LEVELS of them),
+    compared trimmed and case-insensitively; a later table row wins for a repeated key."""
+    path = tmp_path_factory.mktemp("t") / "t.csv"
+    pd.DataFrame({"key": listed, "value": [f"v{i}" for i in range(len(listed))]}).to_csv(path, index=False)
+    table = read_mapping_table(path)
+    known = {k.strip().lower(): (f"v{i}", i + 1) for i, k in enumerate(listed) if k.strip()}
+    value, row, matched = lookup_hierarchical(table, pd.Series(keys + [None], dtype="str"))
+    for i, key in enumerate(keys):
+        want = None
+        candidate = key
+        for _ in range(MAX_LEVELS + 1):
+            if candidate.strip().lower() in known:
+                want = (*known[candidate.strip().lower()], candidate)
+                break
+            if " > " not in candidate:
+                break
+            candidate = candidate.rsplit(" > ", 1)[0]
+        got = (value.iloc[i], row.iloc[i], matched.iloc[i])
+        assert got == want if want else all(pd.isna(g) for g in got), (key, got, want)
+    assert all(pd.isna(v) for v in (value.iloc[-1], row.iloc[-1], matched.iloc[-1]))
