@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedsync.output import dumps
+from feedsync.render.json_text import json_records
 from feedsync.validation.issues import ISSUE_COLUMNS
 from feedsync.validation.report import ChannelSummary, Report
 
@@ -48,8 +51,35 @@ def test_a_failed_write_leaves_the_previous_report(tmp_path, monkeypatch):
     path = tmp_path / "report.json"
     path.write_bytes(b"old")
     report = _report(4)
-    monkeypatch.setattr("feedsync.validation.report._records", lambda frame: 1 / 0)
+    monkeypatch.setattr("feedsync.validation.report.json_records", lambda frame, depth: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         report.write_json(path)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+_TEXT = st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0x3000), max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_TEXT, _TEXT, st.one_of(st.none(), st.integers(-(2**62), 2**62))), min_size=1, max_size=20),
+    st.sampled_from(["str", "object"]),
+    st.integers(1, 3),
+)
+def test_column_wise_records_are_what_orjson_writes(rows, text_dtype, depth):
+    """Every control character, quote, backslash, non-ASCII and missing value, in str and
+    object columns, against orjson's own output for the same records nested at `depth`."""
+    frame = pd.DataFrame(
+        {
+            "b": pd.Series([r[0] for r in rows], dtype=text_dtype),
+            "a \\ \"key\"": pd.Series([r[1] for r in rows], dtype=text_dtype),
+            "n": pd.array([r[2] for r in rows], dtype="Int64"),
+        }
+    )
+    doc: object = [{"b": r[0], 'a \\ "key"': r[1], "n": r[2]} for r in rows]
+    for _ in range(depth - 1):
+        doc = [doc]
+    opened = b"".join(b"[\n" + b"  " * k for k in range(1, depth))
+    closed = b"".join(b"\n" + b"  " * k + b"]" for k in range(depth - 1, -1, -1))
+    assert opened + b"[" + bytes(json_records(frame, depth=depth)) + closed + b"\n" == dumps(doc)

@@ -119,17 +119,24 @@ def nonempty(a: pa.Array) -> np.ndarray:
 
 
 def rows_holding(
-    a: pa.Array | pa.ChunkedArray, chars: bytes, *, pairs: tuple[bytes, ...] = (), non_ascii: bool = False
+    a: pa.Array | pa.ChunkedArray,
+    chars: bytes,
+    *,
+    pairs: tuple[bytes, ...] = (),
+    non_ascii: bool = False,
+    controls: bool = False,
 ) -> np.ndarray | None:
-    """Per value, whether it holds one of the (ASCII) `chars`, of the two-byte `pairs` or (with
-    `non_ascii`) a byte above 0x7F; None when none does. A look at the raw bytes: far cheaper
-    than a substring kernel per value."""
+    """Per value, whether it holds one of the (ASCII) `chars`, of the two-byte `pairs`, (with
+    `non_ascii`) a byte above 0x7F or (with `controls`) a C0 control; None when none does. A
+    look at the raw bytes: far cheaper than a substring kernel per value."""
     if isinstance(a, pa.ChunkedArray):
         a = a.combine_chunks()
     b = _value_bytes(a)
     if not len(b):
         return None
     hit = b >= 0x80 if non_ascii else np.zeros(len(b), dtype=bool)
+    if controls:
+        hit |= b < 0x20
     for ch in chars:
         hit |= b == ch
     for pair in pairs:

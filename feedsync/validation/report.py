@@ -14,6 +14,7 @@ import orjson
 import pandas as pd
 
 from feedsync.output import PendingFile, dumps, fsync_dir
+from feedsync.render.json_text import json_records
 from feedsync.validation.codes import CODES
 from feedsync.validation.issues import ISSUE_COLUMNS, Issue, empty_issues, issue_records
 
@@ -137,7 +138,7 @@ class Report:
             "channels": {k: v.to_dict() for k, v in self.channels.items()},
             "codes": {
                 c: {"severity": CODES[c].severity, "title": CODES[c].title, "fix": CODES[c].fix}
-                for c in sorted(set(self.issues["code"]))
+                for c in sorted(self.issues["code"].drop_duplicates().tolist())
             },
             "issues": issues,
             "excluded": excluded,
@@ -161,16 +162,15 @@ def _group_ids(df: pd.DataFrame, keys: list[str]) -> pd.Series:
 
 def _write_records(out: PendingFile, frame: pd.DataFrame, chunk_rows: int) -> None:
     """The rows of `frame` as the JSON list `dumps` writes for a top-level key (items indented
-    by 4), one chunk of rows at a time. JSON strings hold no raw line break, so indenting a
-    chunk's own `dumps` by two more spaces is exact."""
+    by 4, their keys by 6), built column-wise one chunk of rows at a time."""
     if not len(frame):
         out.write(b"[]")
         return
     out.write(b"[")
     for start in range(0, len(frame), chunk_rows):
-        text = dumps(_records(frame.iloc[start : start + chunk_rows])).replace(b"\n", b"\n  ")
-        # text: b'[\n    {...},\n    {...}\n  ]\n  ' -> the items with their leading line breaks
-        out.write((b"," if start else b"") + text[1 : -len(b"\n  ]\n  ")])
+        if start:
+            out.write(b",")
+        out.write(json_records(frame.iloc[start : start + chunk_rows], depth=2))
     out.write(b"\n  ]")
 
 
