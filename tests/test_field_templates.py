@@ -3,6 +3,8 @@ property test), channel defaults, and configuration."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from feedsync.config import load_config
 from feedsync.errors import ConfigError
 from feedsync.field_templates import (
+    PYTHON_SPACE,
     add_query,
     apply_templates,
     channel_templates,
@@ -250,3 +253,7 @@ def test_config_templates_table(tmp_path):
         load_config(write_project(tmp_path / "id", "id\nA\n", toml + 'id = "{{ id }}x"\n'))
     with pytest.raises(ConfigError, match="must be a template string"):
         load_config(write_project(tmp_path / "num", "id\nA\n", toml + "custom_label_0 = 5\n"))
+
+
+def test_python_space_is_what_str_isspace_accepts():
+    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == PYTHON_SPACE
