@@ -163,3 +163,21 @@ def test_weight_text_equals_formatting_each_value(weights):
             assert pd.isna(text)
         else:
             assert text == re.sub(r"\.0$", "", str(np.round(x, 3))) + " kg"
+
+
+_CELL_TEXT = st.text(alphabet=st.sampled_from(list('ab ,"\t\r\n\f\x0b\x1c\xa0\u3000é')), max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _CELL_TEXT), min_size=1, max_size=30), st.sampled_from(["\t", ","]))
+def test_single_line_cells_need_quotes_only_for_the_delimiter_or_a_quote(cells, delimiter):
+    """The shortcut DelimitedWriter takes for one-record-per-line formats: once single_line_arrow
+    has run, the full check (line breaks, white space at either end) flags the same cells."""
+    from feedsync.render.writers import _needs_quotes
+
+    a = v.single_line_arrow(pa.array(cells, pa.large_string()))
+    full = _needs_quotes(a, f'{delimiter}"\r\n'.encode())
+    short = _needs_quotes(a, f'{delimiter}"'.encode(), edges=False)
+    assert (full is None) == (short is None)
+    if full is not None:
+        assert full.tolist() == short.tolist()

@@ -94,7 +94,9 @@ class DelimitedWriter(FeedWriter):
 
     def render(self, frame: pd.DataFrame) -> bytes | memoryview:
         parts: list[pa.Array | str] = []
-        special = f'{self.delimiter}"\r\n'.encode()
+        # single_line_arrow leaves no tab, line break or white space at either end of a cell:
+        # then only the delimiter or a quote can make one need quotes
+        special = f'{self.delimiter}"'.encode() if self.single_line else f'{self.delimiter}"\r\n'.encode()
         for col in self.columns:
             s = frame[col] if col in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
             a = arrow(s)
@@ -106,7 +108,7 @@ class DelimitedWriter(FeedWriter):
                 if formula.any():
                     where = pa.array(formula)
                     a = pc.replace_with_mask(a, where, join("'", a.filter(where)))
-            quote = _needs_quotes(a, special)
+            quote = _needs_quotes(a, special, edges=not self.single_line)
             if quote is not None:
                 where = pa.array(quote)
                 quoted = join('"', pc.replace_substring(a.filter(where), '"', '""'), '"')
@@ -122,14 +124,16 @@ _SPACE = np.zeros(256, dtype=bool)  # by byte value: RE2's \s (a table: np.isin 
 _SPACE[list(b"\t\n\f\r ")] = True
 
 
-def _needs_quotes(a: pa.Array, special: bytes) -> np.ndarray | None:
-    """Where a cell must be quoted: it holds the delimiter, a quote or a line break, or starts
-    or ends with white space (RE2 \\s: tab, line feed, form feed, carriage return, space).
-    None when no cell must. Read from the bytes, no regex."""
+def _needs_quotes(a: pa.Array, special: bytes, *, edges: bool = True) -> np.ndarray | None:
+    """Where a cell must be quoted: it holds one of `special` (the delimiter, a quote, line
+    breaks) or, with `edges`, starts or ends with white space (RE2 \\s: tab, line feed, form
+    feed, carriage return, space). None when no cell must. Read from the bytes, no regex."""
     if isinstance(a, pa.ChunkedArray):
         a = a.combine_chunks()
-    first, last, _ = end_bytes(a)
-    mask = _SPACE[first] | _SPACE[last]
+    mask = np.zeros(len(a), dtype=bool)
+    if edges:
+        first, last, _ = end_bytes(a)
+        mask = _SPACE[first] | _SPACE[last]
     if len(special) == len(special.decode()):  # a one-byte delimiter: its bytes tell
         held = rows_holding(a, special)
     else:
