@@ -668,12 +668,12 @@ def _digest(arrays: list[Any], n: int, *, distinct: bool) -> np.ndarray:
         joined = joined.combine_chunks()
     if distinct:
         enc = pc.dictionary_encode(joined)
-        digests = _digest_each(enc.dictionary)
+        digests = digest_each(enc.dictionary)
         return digests[enc.indices.to_numpy(zero_copy_only=False)]
-    return _digest_each(joined)
+    return digest_each(joined)
 
 
-def _digest_each(a: pa.Array) -> np.ndarray:
+def digest_each(a: pa.Array) -> np.ndarray:
     a = a.cast(pa.large_string())
     n = len(a)
     if n == 0:

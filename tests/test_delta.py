@@ -253,7 +253,7 @@ def test_history_hashed_with_another_digest_resends_every_item(tmp_path, monkeyp
     the next delta is a full send, not a supplemental feed claiming every item changed."""
     cfg = shop(tmp_path / "shop", 3)
     out = tmp_path / "out"
-    monkeypatch.setattr(state, "_digest_each", _sha1_digests)
+    monkeypatch.setattr(state, "digest_each", _sha1_digests)
     monkeypatch.setattr(pipeline, "ITEM_HASH", "sha1-64")
     feedsync.build(cfg, out, now=NOW)
     monkeypatch.undo()
