@@ -69,8 +69,10 @@ def progress(quiet: bool) -> Iterator[Any]:
 def report(
     r: Report, fmt: str, *, quiet: bool = False, feeds: list[FeedFile] | None = None, out_dir: Path | None = None
 ) -> None:
-    if fmt == "json":
-        sys.stdout.write(orjson.dumps(r.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    if fmt == "json":  # report.json's bytes, streamed: a dict per issue would cost gigabytes at millions
+        sys.stdout.flush()
+        r.stream_json(sys.stdout.buffer.write)
+        sys.stdout.buffer.flush()
     elif fmt == "junit":
         from feedsync.validation.views import junit_xml
 

@@ -5,6 +5,7 @@ format (report.json, `--format json`); JUnit and GitHub annotations are views of
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,26 +106,30 @@ class Report:
         return self._doc(_records(self.issues[ISSUE_COLUMNS]), _records(self.excluded[EXCLUDED_COLUMNS]))
 
     def write_json(self, path: Path, *, chunk_rows: int = JSON_CHUNK_ROWS) -> None:
-        """`dumps(self.to_dict())`, byte for byte, written atomically (temporary file, fsync,
-        rename) without building every issue as a dict at once: issues and excluded products
-        go out `chunk_rows` at a time. A run can carry millions of issues."""
-        mark = f"@@feedsync-{uuid.uuid4().hex}@@"
-        head = dumps(self._doc(f"{mark}issues", f"{mark}excluded"))
+        """`stream_json` into `path`, atomically (temporary file, fsync, rename)."""
         pending = PendingFile(path)
         try:
-            lists = {"issues": self.issues[ISSUE_COLUMNS], "excluded": self.excluded[EXCLUDED_COLUMNS]}
-            rest = head
-            for name in sorted(lists, key=lambda k: head.index(f'"{mark}{k}"'.encode())):
-                before, rest = rest.split(f'"{mark}{name}"'.encode(), 1)
-                pending.write(before)
-                _write_records(pending, lists[name], chunk_rows)
-            pending.write(rest)
+            self.stream_json(pending.write, chunk_rows=chunk_rows)
             pending.finish()
             pending.commit()
         except BaseException:
             pending.abort()
             raise
         fsync_dir(path.parent)
+
+    def stream_json(self, write: Callable[[bytes | memoryview], object], *, chunk_rows: int = JSON_CHUNK_ROWS) -> None:
+        """`dumps(self.to_dict())`, byte for byte, handed to `write` piece by piece without
+        building every issue as a dict: issues and excluded products are written column-wise,
+        `chunk_rows` at a time. A run can carry millions of issues."""
+        mark = f"@@feedsync-{uuid.uuid4().hex}@@"
+        head = dumps(self._doc(f"{mark}issues", f"{mark}excluded"))
+        lists = {"issues": self.issues[ISSUE_COLUMNS], "excluded": self.excluded[EXCLUDED_COLUMNS]}
+        rest = head
+        for name in sorted(lists, key=lambda k: head.index(f'"{mark}{k}"'.encode())):
+            before, rest = rest.split(f'"{mark}{name}"'.encode(), 1)
+            write(before)
+            _write_records(write, lists[name], chunk_rows)
+        write(rest)
 
     def _doc(self, issues: Any, excluded: Any) -> dict[str, Any]:
         return {
@@ -160,18 +165,18 @@ def _group_ids(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     return pd.Series(combined, index=df.index)
 
 
-def _write_records(out: PendingFile, frame: pd.DataFrame, chunk_rows: int) -> None:
+def _write_records(write: Callable[[bytes | memoryview], object], frame: pd.DataFrame, chunk_rows: int) -> None:
     """The rows of `frame` as the JSON list `dumps` writes for a top-level key (items indented
     by 4, their keys by 6), built column-wise one chunk of rows at a time."""
     if not len(frame):
-        out.write(b"[]")
+        write(b"[]")
         return
-    out.write(b"[")
+    write(b"[")
     for start in range(0, len(frame), chunk_rows):
         if start:
-            out.write(b",")
-        out.write(json_records(frame.iloc[start : start + chunk_rows], depth=2))
-    out.write(b"\n  ]")
+            write(b",")
+        write(json_records(frame.iloc[start : start + chunk_rows], depth=2))
+    write(b"\n  ]")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
