@@ -211,21 +211,21 @@ def main() -> None:
     out = work / "out"
     runs = {}
     runs["first full build (no history)"] = first = measure(v1, out, BEFORE)
-    print("first full", f"{first['wall_s']:.1f} s wall, {first['cpu_s']:.1f} s cpu", flush=True)
+    print("first full", f"{first['wall_s']:.1f} s wall, {first['cpu_s']:.1f} s cpu, {first['peak_rss_mib']:.0f} MiB", flush=True)
     full_files = _size(out) - _size(out / "report.json")
     shutil.copytree(state.parent, work / "state-after-first")
     diffed = measure_diff(v2, out, AFTER)
     print("diff", f"{diffed['wall_s']:.1f} s wall, {diffed['cpu_s']:.1f} s cpu, {diffed['peak_rss_mib']:.0f} MiB",
           flush=True)  # fmt: skip
     runs["nightly full build (1% changed)"] = full = measure(v2, out, AFTER)
-    print("nightly full", f"{full['wall_s']:.1f} s wall, {full['cpu_s']:.1f} s cpu", flush=True)
+    print("nightly full", f"{full['wall_s']:.1f} s wall, {full['cpu_s']:.1f} s cpu, {full['peak_rss_mib']:.0f} MiB", flush=True)
     shutil.rmtree(state.parent)
     shutil.copytree(work / "state-after-first", state.parent)
     runs["delta build (1% changed)"] = delta = measure(v2, out, AFTER, "--delta")
-    print("delta", f"{delta['wall_s']:.1f} s wall, {delta['cpu_s']:.1f} s cpu", flush=True)
+    print("delta", f"{delta['wall_s']:.1f} s wall, {delta['cpu_s']:.1f} s cpu, {delta['peak_rss_mib']:.0f} MiB", flush=True)
     delta_files = {f["path"]: (f["items"], f["bytes"]) for f in delta["manifest"]["feeds"]}
     runs["delta build (nothing changed)"] = quiet = measure(v2, out, QUIET, "--delta")
-    print("delta, no change", f"{quiet['wall_s']:.1f} s wall, {quiet['cpu_s']:.1f} s cpu", flush=True)
+    print("delta, no change", f"{quiet['wall_s']:.1f} s wall, {quiet['cpu_s']:.1f} s cpu, {quiet['peak_rss_mib']:.0f} MiB", flush=True)
     db_size = state.stat().st_size + sum(p.stat().st_size for p in state.parent.glob("state.db-*"))
     snap_runs = [p for p in (state.parent / "snapshots").glob("*/*") if p.is_dir()]
     snap_size = max((_size(p) for p in snap_runs), default=0)
