@@ -181,3 +181,21 @@ def test_single_line_cells_need_quotes_only_for_the_delimiter_or_a_quote(cells, 
     assert (full is None) == (short is None)
     if full is not None:
         assert full.tolist() == short.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0x3000), max_size=12)), min_size=1, max_size=20))
+def test_amazon_json_strings_read_back_without_the_dropped_controls(values):
+    """Amazon's string bodies: quoted, they parse as JSON to the value without its C0 controls
+    other than tab, line feed and carriage return; missing stays missing."""
+    import orjson
+
+    from feedsync.render.amazon_json import _json_str
+
+    bodies = _json_str(pa.array(values, pa.large_string())).to_pylist()
+    for value, body in zip(values, bodies, strict=True):
+        if value is None:
+            assert body is None
+            continue
+        kept = "".join(c for c in value if c in "\t\n\r" or not ("\x00" <= c <= "\x1f"))
+        assert orjson.loads('"' + body + '"') == kept

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from feedsync.output import FeedFile, PendingFile
+from feedsync.render.json_text import json_body
 from feedsync.render.values import (
     Group,
     concat_rows,
@@ -36,18 +37,12 @@ _ID_OVERHEAD = len(',\n{"messageId":10000,')
 
 
 def _json_str(s: pd.Series | pa.Array) -> pa.Array:
-    """JSON string literal bodies, vectorised: control characters dropped, the rest escaped.
-    Only values holding a character to escape go through the replace kernels."""
+    """JSON string literal bodies, vectorised: C0 controls other than tab, line feed and
+    carriage return dropped, the rest escaped."""
     a = arrow(s) if isinstance(s, pd.Series) else s
     if may_hold_forbidden(a):  # the regex costs more than the rest; text seldom needs it
         a = pc.replace_substring_regex(a, r"[\x00-\x08\x0B\x0C\x0E-\x1F]", "")
-    return replace_where(a, b'\\"\n\r\t', _json_escape)
-
-
-def _json_escape(a: pa.Array) -> pa.Array:
-    for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        a = pc.replace_substring(a, raw, escaped)
-    return a
+    return json_body(a)
 
 
 def _number(amount: pd.Series) -> pa.Array:

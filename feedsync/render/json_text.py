@@ -21,15 +21,23 @@ _NULL = pa.scalar("null", _LARGE)
 
 
 def json_strings(a: pa.Array) -> pa.Array:
-    """The JSON literal of every value of a text array: quoted, with backslash, quote and C0
-    controls escaped; missing -> null. Only values holding such a character are escaped."""
-    a = a.cast(_LARGE)
-    mask = rows_holding(a, b'"\\', controls=True)
-    if mask is not None:
-        where = pa.array(mask)
-        a = pc.replace_with_mask(a, where, _escape(a.filter(where)))
+    """The JSON literal of every value of a text array: `json_body` quoted; missing -> null."""
     quote = pa.scalar('"', _LARGE)
-    return pc.fill_null(pc.binary_join_element_wise(quote, a, quote, pa.scalar("", _LARGE)), _NULL)
+    body = json_body(a)
+    return pc.fill_null(pc.binary_join_element_wise(quote, body, quote, pa.scalar("", _LARGE)), _NULL)
+
+
+def json_body(a: pa.Array) -> pa.Array:
+    """What goes between the quotes of a JSON string, per value (missing stays missing):
+    backslash, quote and C0 controls escaped. Only values holding such a character are touched."""
+    a = a.cast(_LARGE)
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    mask = rows_holding(a, b'"\\', controls=True)
+    if mask is None:
+        return a
+    where = pa.array(mask)
+    return pc.replace_with_mask(a, where, _escape(a.filter(where)))
 
 
 def _escape(a: pa.Array) -> pa.Array:
