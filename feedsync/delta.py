@@ -33,7 +33,6 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from feedsync.channels.common import ChannelContext
 from feedsync.key_index import KeyIndex
@@ -41,7 +40,6 @@ from feedsync.output import FeedFile, PendingFile
 from feedsync.render.amazon_json import AmazonWriter
 from feedsync.render.writers import DelimitedWriter
 from feedsync.state import ItemState
-from feedsync.vector import arrow
 
 # Fields whose change alone is a price or a stock update; every other field is content.
 GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -126,14 +124,14 @@ class FeedTracker:
     counts: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        keys = self.previous.keys
-        # defensive: a hand-edited history (counted in Arrow: pandas' is_unique would keep a
-        # hash table of every key as a Python string for the whole run)
-        if len(keys) and pc.count_distinct(arrow(pd.Series(keys.array, dtype="str"))).as_py() < len(keys):
+        self._index = KeyIndex(self.previous.keys)
+        # defensive: a hand-edited history may repeat a key (only possible where digests repeat)
+        if self._index.collided and not self.previous.keys.is_unique:
+            keys = self.previous.keys
             keep = ~keys.duplicated()
             self.previous = ItemState(keys[keep], self.previous.hashes[keep], self.previous.sent_at[keep])
+            self._index = KeyIndex(self.previous.keys)
         self._seen = np.zeros(len(self.previous), dtype=bool)
-        self._index = KeyIndex(self.previous.keys)
 
     def classify(self, keys: pd.Series, hashes: np.ndarray) -> Classified:
         pos = self._index.positions(keys)

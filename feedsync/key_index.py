@@ -25,8 +25,9 @@ class KeyIndex:
         digests = state.digest_each(self.keys)
         self.order = np.argsort(digests)
         self.sorted = digests[self.order]
-        collided = len(digests) > 1 and bool((self.sorted[1:] == self.sorted[:-1]).any())
-        self._pandas = pd.Index(keys.array, dtype="str") if collided else None
+        # distinct digests prove the keys distinct; equal ones (a collision or a repeated key) are rare
+        self.collided = len(digests) > 1 and bool((self.sorted[1:] == self.sorted[:-1]).any())
+        self._pandas = pd.Index(keys.array, dtype="str") if self.collided else None
 
     def __len__(self) -> int:
         return len(self.keys)

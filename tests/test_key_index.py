@@ -49,3 +49,16 @@ def test_keys_sharing_a_digest_are_still_found_exactly(monkeypatch):
 
 def test_an_empty_key_set_finds_nothing():
     assert KeyIndex(pd.Index([], dtype="str")).positions(pd.Series(["a"], dtype="str")).tolist() == [-1]
+
+
+def test_a_history_repeating_a_key_keeps_its_first_entry():
+    from feedsync.delta import FeedTracker
+    from feedsync.state import ItemState
+
+    hashes = np.array([[1, 1, 1], [2, 2, 2], [3, 3, 3]], dtype=np.uint64)
+    previous = ItemState(pd.Index(["A", "B", "A"], dtype="str"), hashes, np.array([10, 20, 30], dtype=np.int64))
+    tracker = FeedTracker("meta", previous, now=100, resend_days=30)
+    assert tracker.previous.keys.tolist() == ["A", "B"] and tracker.previous.sent_at.tolist() == [10, 20]
+    c = tracker.classify(pd.Series(["A", "C"], dtype="str"), np.array([[1, 1, 1], [5, 5, 5]], dtype=np.uint64))
+    assert c.added.tolist() == [False, True] and c.changed.tolist() == [False, False]
+    assert tracker.removed() == ["B"]
