@@ -112,12 +112,18 @@ def concat_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def issue_records(frame: pd.DataFrame) -> list[Issue]:
-    """Issues as objects; through pandas' JSON writer, far faster than to_dict on many rows."""
+def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (missing -> None, rows as int). pandas' C JSON writer is two
+    orders of magnitude faster than to_dict("records") on a few hundred thousand issues."""
     if not len(frame):
         return []
-    recs: list[dict[str, Any]] = orjson.loads(frame[ISSUE_COLUMNS].to_json(orient="records", force_ascii=False))
-    return [Issue(**_blank_nulls(rec)) for rec in recs]
+    rows: list[dict[str, Any]] = orjson.loads(frame.to_json(orient="records", force_ascii=False))
+    return rows
+
+
+def issue_records(frame: pd.DataFrame) -> list[Issue]:
+    """Issues as objects."""
+    return [Issue(**_blank_nulls(rec)) for rec in json_rows(frame[ISSUE_COLUMNS])]
 
 
 def _blank_nulls(rec: dict[str, Any]) -> dict[str, Any]:

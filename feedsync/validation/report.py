@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from feedsync.output import PendingFile, dumps, fsync_dir
 from feedsync.render.json_text import json_records
 from feedsync.validation.codes import CODES
-from feedsync.validation.issues import ISSUE_COLUMNS, Issue, empty_issues, issue_records
+from feedsync.validation.issues import ISSUE_COLUMNS, Issue, empty_issues, issue_records, json_rows
 
 EXCLUDED_COLUMNS = ["channel", "sku", "row", "codes"]
 JSON_CHUNK_ROWS = 100_000
@@ -103,7 +102,7 @@ class Report:
         return int(self.excluded["row"].nunique()) if len(self.excluded) else 0
 
     def to_dict(self) -> dict[str, Any]:
-        return self._doc(_records(self.issues[ISSUE_COLUMNS]), _records(self.excluded[EXCLUDED_COLUMNS]))
+        return self._doc(json_rows(self.issues[ISSUE_COLUMNS]), json_rows(self.excluded[EXCLUDED_COLUMNS]))
 
     def write_json(self, path: Path, *, chunk_rows: int = JSON_CHUNK_ROWS) -> None:
         """`stream_json` into `path`, atomically (temporary file, fsync, rename)."""
@@ -177,11 +176,3 @@ def _write_records(write: Callable[[bytes | memoryview], object], frame: pd.Data
             write(b",")
         write(json_records(frame.iloc[start : start + chunk_rows], depth=2))
     write(b"\n  ]")
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts (missing -> None, rows as int). pandas' C JSON writer is two
-    orders of magnitude faster than to_dict("records") on a few hundred thousand issues."""
-    if not len(frame):
-        return []
-    return orjson.loads(frame.to_json(orient="records", force_ascii=False))
